@@ -1,40 +1,822 @@
 package dialogs
 
-// TEMPORARY scaffold so the runtime compiles while the dialogs are written; the dialogs
-// helper replaces this file, keeping these exported signatures.
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"time"
 
-import "time"
+	"dianbao/nlu"
+)
 
-// Config configures the machine.
+// Config configures the machine. Zero fields take the defaults of DefaultConfig, so the
+// runtime may pass only what it changes.
 type Config struct {
 	Commitments Commitments
+
+	// AgitationThreshold: a customer at or above it is handed to a human with high priority.
+	AgitationThreshold float64
+	// MinConfidence: an intent below it is not acted on from the menu.
+	MinConfidence float64
+	// SwitchConfidence: a different intent at or above it interrupts the current dialog.
+	SwitchConfidence float64
+	// StrongConfidence: above it a new intent wins even over a plausible slot answer.
+	StrongConfidence float64
+	// OutageHorizon: how far ahead outage information looks for planned outages (7 days).
+	OutageHorizon time.Duration
+	// RuralMarkers and RemoteMarkers classify a repair address for the arrival commitment.
+	RuralMarkers  []string
+	RemoteMarkers []string
+	// MaxAsks: a slot is asked at most this often before another way is offered.
+	MaxAsks int
+	// MaxVerifyFailures: identity checks allowed before account data is refused for good.
+	MaxVerifyFailures int
+	// Zone is the local time for greetings and outage times; nil means China Standard Time.
+	Zone *time.Location
 }
 
-// Commitments are the service deadlines of the 供电服务十项承诺 (configuration).
-type Commitments struct{}
-
-// DefaultCommitments returns the State Grid defaults.
-func DefaultCommitments() Commitments { return Commitments{} }
-
-// Due computes a ticket's due time from its kind and fields (area_class for repairs).
-func (c Commitments) Due(kind string, fields map[string]string, from time.Time) time.Time {
-	return from.Add(24 * time.Hour)
+// DefaultConfig returns the defaults the domain notes give.
+func DefaultConfig() Config {
+	return Config{
+		Commitments:        DefaultCommitments(),
+		AgitationThreshold: 0.8,
+		MinConfidence:      0.45,
+		SwitchConfidence:   0.7,
+		StrongConfidence:   0.9,
+		OutageHorizon:      7 * 24 * time.Hour,
+		RuralMarkers:       []string{"村", "组", "乡", "镇", "屯", "庄"},
+		RemoteMarkers:      []string{"牧区", "林场", "海岛", "边境"},
+		MaxAsks:            2,
+		MaxVerifyFailures:  3,
+	}
 }
+
+// Machine steps conversations; it holds only read-only configuration and catalogues, so
+// one Machine serves every session concurrently.
+type Machine struct {
+	cfg       Config
+	prompts   map[string]prompt
+	knowledge []knowledgeEntry
+}
+
+// New builds a machine with its embedded prompt catalogue and knowledge file.
+func New(cfg Config) (*Machine, error) {
+	d := DefaultConfig()
+	cfg.Commitments = cfg.Commitments.withDefaults()
+	if cfg.Commitments.Zone == nil {
+		cfg.Commitments.Zone = cfg.Zone
+	}
+	for _, f := range []struct{ v, def *float64 }{
+		{&cfg.AgitationThreshold, &d.AgitationThreshold}, {&cfg.MinConfidence, &d.MinConfidence},
+		{&cfg.SwitchConfidence, &d.SwitchConfidence}, {&cfg.StrongConfidence, &d.StrongConfidence},
+	} {
+		if *f.v < 0 || *f.v > 1 {
+			return nil, fmt.Errorf("%w: threshold %v outside [0,1]", ErrConfig, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = *f.def
+		}
+	}
+	if cfg.OutageHorizon <= 0 {
+		cfg.OutageHorizon = d.OutageHorizon
+	}
+	if cfg.RuralMarkers == nil {
+		cfg.RuralMarkers = d.RuralMarkers
+	}
+	if cfg.RemoteMarkers == nil {
+		cfg.RemoteMarkers = d.RemoteMarkers
+	}
+	if cfg.MaxAsks <= 0 {
+		cfg.MaxAsks = d.MaxAsks
+	}
+	if cfg.MaxVerifyFailures <= 0 {
+		cfg.MaxVerifyFailures = d.MaxVerifyFailures
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = chinaTime
+	}
+	p, err := loadPrompts(promptsYAML)
+	if err != nil {
+		return nil, err
+	}
+	k, err := loadKnowledge(knowledgeYAML)
+	if err != nil {
+		return nil, err
+	}
+	return &Machine{cfg: cfg, prompts: p, knowledge: k}, nil
+}
+
+// Dialog names of State.Dialog.
+const (
+	DialogNone      = ""
+	DialogFault     = "fault"
+	DialogSafety    = "safety"
+	DialogQuality   = "quality"
+	DialogOutage    = "outage_info"
+	DialogIntake    = "intake" // complaint, report, suggestion, praise (Facts["kind"])
+	DialogBill      = "bill"
+	DialogKnowledge = "knowledge"
+	DialogStatus    = "status"
+	DialogHandoff   = "handoff"
+	DialogClosing   = "closing"
+)
+
+// Slot names kept for the whole session (carry-over): once said, never asked again.
+const (
+	SlotAddress  = "address"
+	SlotPhone    = "phone"
+	SlotName     = "name"
+	SlotAccount  = "account"
+	SlotTicketID = "ticket_id"
+	SlotScope    = "scope"
+)
 
 // State is the whole conversation state of one session; JSON-serialisable.
 type State struct {
-	Dialog string            `json:"dialog,omitempty"`
-	Step   string            `json:"step,omitempty"`
-	Slots  map[string]string `json:"slots,omitempty"`
+	Dialog string `json:"dialog,omitempty"`
+	Step   string `json:"step,omitempty"` // the question the bot waits on
+	// Slots are what the customer told about themselves; they survive topic switches.
+	Slots map[string]string `json:"slots,omitempty"`
+	// Facts are the current dialog's answers (breaker=yes, detail, kind …); reset per dialog.
+	Facts map[string]string `json:"facts,omitempty"`
+	// Asked counts how often each step was asked in the current dialog.
+	Asked map[string]int `json:"asked,omitempty"`
+	// Paused is a dialog interrupted by an agitation handoff, resumed after the callback.
+	Paused *Frame `json:"paused,omitempty"`
+
+	Misses       int    `json:"misses,omitempty"`        // consecutive turns not understood
+	VerifyFails  int    `json:"verify_fails,omitempty"`  // identity checks failed this session
+	Verified     string `json:"verified,omitempty"`      // account verified this session
+	Handed       bool   `json:"handed,omitempty"`        // a handoff was requested
+	Resolved     int    `json:"resolved,omitempty"`      // needs met this session
+	RatingAsked  bool   `json:"rating_asked,omitempty"`  // the satisfaction question was asked
+	Satisfaction int    `json:"satisfaction,omitempty"`  // the customer's rating, 1–5
+	FollowUp     string `json:"follow_up,omitempty"`     // ticket id of a 回访 in progress
+	Ended        bool   `json:"ended,omitempty"`         // End was emitted
+	Turns        int    `json:"turns,omitempty"`         // steps taken
+	LastIntent   string `json:"last_intent,omitempty"`   // the intent that opened the dialog
 }
 
-// Machine steps conversations.
-type Machine struct{ cfg Config }
+// Frame is a paused dialog.
+type Frame struct {
+	Dialog string            `json:"dialog"`
+	Facts  map[string]string `json:"facts,omitempty"`
+	Intent string            `json:"intent,omitempty"`
+}
 
-// New builds a machine with its embedded prompt catalogue and knowledge file.
-func New(cfg Config) (*Machine, error) { return &Machine{cfg: cfg}, nil }
+// Slot returns a carried-over slot (address, phone, name, account, ticket_id, scope).
+func (s State) Slot(name string) string { return s.Slots[name] }
 
-// Step advances the conversation by one turn.
+// Fact returns an answer of the current dialog, e.g. "detail", "category", "breaker".
+func (s State) Fact(name string) string { return s.Facts[name] }
+
+var dialogTitles = map[string]string{
+	DialogFault: "故障报修", DialogSafety: "紧急隐患", DialogQuality: "电能质量",
+	DialogOutage: "停电信息", DialogIntake: "受理", DialogBill: "电费查询",
+	DialogKnowledge: "业务咨询", DialogStatus: "工单进度", DialogHandoff: "转人工",
+	DialogClosing: "结束", DialogNone: "咨询",
+}
+
+var kindTitles = map[string]string{
+	KindRepair: "故障报修", KindEmergency: "紧急抢修", KindComplaint: "投诉", KindReport: "举报",
+	KindSuggestion: "意见建议", KindPraise: "表扬", KindConsult: "咨询", KindCallback: "回电",
+}
+
+// Summary is one line for the agent queue: the need and what was collected, with the
+// phone and account masked as in logs.
+func (s State) Summary() string {
+	title := dialogTitles[s.Dialog]
+	if s.Dialog == DialogIntake {
+		title = kindTitles[s.Facts["kind"]]
+	}
+	if s.Dialog == DialogHandoff && s.Paused != nil {
+		title = dialogTitles[s.Paused.Dialog]
+	}
+	parts := []string{title}
+	add := func(label, v string) {
+		if v != "" {
+			parts = append(parts, label+v)
+		}
+	}
+	add("地址:", s.Slots[SlotAddress])
+	add("联系人:", s.Slots[SlotName])
+	add("电话:", mask(s.Slots[SlotPhone]))
+	add("户号:", mask(s.Slots[SlotAccount]))
+	add("说明:", clip(s.Facts["detail"], 40))
+	return strings.Join(parts, "｜")
+}
+
+// mask keeps the first three and last four digits of a number.
+func mask(v string) string {
+	r := []rune(v)
+	if len(r) <= 7 {
+		if len(r) <= 4 {
+			return v
+		}
+		return strings.Repeat("*", len(r)-4) + string(r[len(r)-4:])
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// clone copies the maps so a step never mutates the caller's state.
+func (s State) clone() State {
+	s.Slots = maps.Clone(s.Slots)
+	s.Facts = maps.Clone(s.Facts)
+	s.Asked = maps.Clone(s.Asked)
+	if s.Slots == nil {
+		s.Slots = map[string]string{}
+	}
+	if s.Facts == nil {
+		s.Facts = map[string]string{}
+	}
+	if s.Asked == nil {
+		s.Asked = map[string]int{}
+	}
+	if s.Paused != nil {
+		p := *s.Paused
+		p.Facts = maps.Clone(p.Facts)
+		s.Paused = &p
+	}
+	return s
+}
+
+// Step advances the conversation by one turn. It never panics on odd input: a missing
+// World behaves as an empty one and an empty parse is "not understood".
 func (m *Machine) Step(st State, t Turn) (State, []Action) {
-	return st, []Action{Say{Text: "您好", Expect: ExpectMenu}}
+	st = st.clone()
+	if t.World == nil {
+		t.World = emptyWorld{}
+	}
+	c := &turn{m: m, st: &st, t: t, p: t.Parse, text: normText(t.Parse)}
+	switch t.Kind {
+	case TurnOpen:
+		c.open()
+	case TurnReturned:
+		c.returned()
+	case TurnFollowUp:
+		c.followUpStart()
+	default:
+		c.utterance()
+	}
+	st.Turns++
+	return st, c.out
+}
+
+// turn is the working context of one step.
+type turn struct {
+	m    *Machine
+	st   *State
+	t    Turn
+	p    nlu.Result
+	text string
+	out  []Action
+}
+
+func normText(p nlu.Result) string {
+	s := p.Normalized
+	if s == "" {
+		s = p.Text
+	}
+	return strings.TrimSpace(s)
+}
+
+func (c *turn) emit(a ...Action) { c.out = append(c.out, a...) }
+
+// render fills named variables of a catalogue text; {ticket_id} and {due} stay for the runtime.
+func (c *turn) render(key string, vars map[string]string) (string, []Choice) {
+	p, ok := c.m.prompts[key]
+	if !ok {
+		p = c.m.prompts["not_understood"]
+	}
+	text := p.Text
+	for k, v := range vars {
+		text = strings.ReplaceAll(text, "{"+k+"}", v)
+	}
+	var choices []Choice
+	for _, ch := range p.Choices {
+		choices = append(choices, Choice{Label: ch, Value: ch})
+	}
+	return strings.TrimSpace(text), choices
+}
+
+// say appends a catalogue message.
+func (c *turn) say(key, expect string, vars map[string]string) {
+	text, choices := c.render(key, vars)
+	c.emit(Say{Text: text, Expect: expect, Choices: choices})
+}
+
+// stepExpect maps each step the bot can wait on to its contract expect slot.
+var stepExpect = map[string]string{
+	"menu":             ExpectMenu,
+	"scope":            ExpectScope,
+	"breaker":          ExpectBreaker,
+	"restored_breaker": ExpectRestored,
+	"restored_unplug":  ExpectRestored,
+	"fuse":             ExpectFuse,
+	"restored_fuse":    ExpectRestored,
+	"prepaid":          ExpectPrepaid,
+	"restored_prepaid": ExpectRestored,
+	"electrician":      ExpectConfirm,
+	"address":          ExpectAddress,
+	"name":             ExpectName,
+	"phone":            ExpectPhone,
+	"account":          ExpectAccount,
+	"verify":           ExpectVerify,
+	"ticket_id":        ExpectTicketID,
+	"detail":           ExpectDetail,
+	"confirm":          ExpectConfirm,
+	"correct":          ExpectDetail,
+	"report_fault":     ExpectConfirm,
+	"topic":            ExpectDetail,
+	"offer_human":      ExpectConfirm,
+	"callback_phone":   ExpectPhone,
+	"satisfaction":     ExpectSatisfaction,
+	"followup":         ExpectSatisfaction,
+}
+
+// yesNoSteps are answered by a yes/no reading.
+var yesNoSteps = map[string]bool{
+	"breaker": true, "restored_breaker": true, "restored_unplug": true, "fuse": true,
+	"restored_fuse": true, "prepaid": true, "restored_prepaid": true, "electrician": true,
+	"confirm": true, "report_fault": true, "offer_human": true,
+}
+
+// ask puts a question: the first time its "ask." text, later its "reask." text when the
+// catalogue has one, or the simpler "explain." text after a 不知道.
+func (c *turn) ask(step string, vars map[string]string) {
+	n := c.st.Asked[step]
+	key := "ask." + step
+	if _, ok := c.m.prompts[key+"@"+c.st.Dialog]; ok {
+		key += "@" + c.st.Dialog
+	}
+	if c.st.Facts["explain"] == step {
+		if _, ok := c.m.prompts["explain."+step]; ok {
+			key = "explain." + step
+		}
+	} else if n > 0 {
+		if _, ok := c.m.prompts["reask."+step]; ok {
+			key = "reask." + step
+		}
+	}
+	delete(c.st.Facts, "explain")
+	c.st.Asked[step] = n + 1
+	c.st.Step = step
+	c.say(key, stepExpect[step], vars)
+}
+
+// exhausted reports that a step was asked as often as allowed.
+func (c *turn) exhausted(step string) bool { return c.st.Asked[step] >= c.m.cfg.MaxAsks }
+
+// start opens a dialog, resetting its answers but keeping the carried-over slots.
+func (c *turn) start(dialog, intent string) {
+	c.st.Dialog, c.st.Step, c.st.LastIntent = dialog, "", intent
+	c.st.Facts = map[string]string{}
+	c.st.Asked = map[string]int{}
+	c.st.Misses = 0
+	switch dialog {
+	case DialogFault:
+		c.faultStart()
+	case DialogSafety:
+		c.safetyStart()
+	case DialogQuality:
+		c.qualityStart()
+	case DialogOutage:
+		c.outageStart()
+	case DialogIntake:
+		c.intakeStart(intent)
+	case DialogBill:
+		c.billNext()
+	case DialogKnowledge:
+		c.knowledgeStart(intent)
+	case DialogStatus:
+		c.statusNext()
+	case DialogHandoff:
+		c.handoff(PriorityNormal, "request", false)
+	case DialogClosing:
+		c.closing()
+	}
+}
+
+// next continues the current dialog after an answer was taken.
+func (c *turn) next() {
+	switch c.st.Dialog {
+	case DialogFault:
+		c.faultNext()
+	case DialogSafety:
+		c.safetyNext()
+	case DialogQuality:
+		c.qualityNext()
+	case DialogOutage:
+		c.outageNext()
+	case DialogIntake:
+		c.intakeNext()
+	case DialogBill:
+		c.billNext()
+	case DialogKnowledge:
+		c.knowledgeNext()
+	case DialogStatus:
+		c.statusNext()
+	default:
+		c.anythingElse()
+	}
+}
+
+// dialogFor maps an intent to the dialog that serves it.
+func dialogFor(intent string) string {
+	switch intent {
+	case nlu.IntentPowerOutage:
+		return DialogFault
+	case nlu.IntentPowerQuality:
+		return DialogQuality
+	case nlu.IntentSafetyHazard:
+		return DialogSafety
+	case nlu.IntentOutageInfo:
+		return DialogOutage
+	case nlu.IntentTicketStatus:
+		return DialogStatus
+	case nlu.IntentBillQuery:
+		return DialogBill
+	case nlu.IntentPayment, nlu.IntentBusiness:
+		return DialogKnowledge
+	case nlu.IntentComplaint, nlu.IntentReportViolation, nlu.IntentSuggestion, nlu.IntentPraise:
+		return DialogIntake
+	case nlu.IntentHumanAgent:
+		return DialogHandoff
+	}
+	return ""
+}
+
+func (c *turn) open() {
+	*c.st = State{Slots: map[string]string{}, Facts: map[string]string{}, Asked: map[string]int{}}
+	c.say("greeting", ExpectMenu, map[string]string{"salutation": c.salutation()})
+	c.st.Step = "menu"
+}
+
+// salutation fits the greeting to the local time of day (95598 etiquette).
+func (c *turn) salutation() string {
+	if c.t.Now.IsZero() {
+		return "您好"
+	}
+	h := c.t.Now.In(c.m.cfg.Zone).Hour()
+	switch {
+	case h >= 5 && h < 9:
+		return "早上好"
+	case h >= 9 && h < 11:
+		return "上午好"
+	case h >= 11 && h < 13:
+		return "中午好"
+	case h >= 13 && h < 18:
+		return "下午好"
+	default:
+		return "晚上好"
+	}
+}
+
+func (c *turn) returned() {
+	c.st.Handed = false
+	c.st.Dialog, c.st.Step, c.st.Paused = DialogNone, "menu", nil
+	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.say("returned", ExpectMenu, nil)
+}
+
+// anythingElse closes a met need with the open question of the menu.
+func (c *turn) anythingElse() {
+	c.st.Dialog, c.st.Step = DialogNone, "menu"
+	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.say("anything_else", ExpectMenu, nil)
+}
+
+// resolved marks a need as met.
+func (c *turn) resolved(how string) {
+	c.st.Resolved++
+	c.emit(Resolved{How: how})
+}
+
+// utterance routes one customer utterance: safety first, then the human and agitation
+// escapes, then a topic switch, and otherwise the answer to the pending question.
+func (c *turn) utterance() {
+	c.absorb()
+	if c.st.Ended {
+		c.open()
+		return
+	}
+	in, conf := c.p.Intent, c.p.Confidence
+	if in == nlu.IntentSafetyHazard && conf >= c.m.cfg.MinConfidence && c.st.Dialog != DialogSafety {
+		c.start(DialogSafety, in)
+		return
+	}
+	switch c.st.Step {
+	case "satisfaction":
+		if c.switchTarget() == "" {
+			c.rate()
+			return
+		}
+	case "followup":
+		if c.switchTarget() == "" {
+			c.followUpAnswer()
+			return
+		}
+	case "callback_phone":
+		if c.switchTarget() == "" || in == nlu.IntentHumanAgent {
+			c.callbackAnswer()
+			return
+		}
+	}
+	if in == nlu.IntentHumanAgent && conf >= c.m.cfg.MinConfidence {
+		if c.st.Handed {
+			c.say("handoff_wait", ExpectNone, nil)
+			c.st.Dialog, c.st.Step = DialogNone, ""
+			return
+		}
+		c.start(DialogHandoff, in)
+		return
+	}
+	if c.p.Agitation >= c.m.cfg.AgitationThreshold && !c.st.Handed && !c.complaintContext() {
+		c.agitated()
+		return
+	}
+	if d := c.switchTarget(); d != "" {
+		c.start(d, in)
+		return
+	}
+	if c.st.Dialog == DialogNone || c.st.Step == "" || c.st.Step == "menu" {
+		c.menu()
+		return
+	}
+	c.answer()
+}
+
+// complaintContext: an upset customer who is complaining is served by the complaint
+// intake (which soothes and records for a human) rather than an immediate transfer.
+func (c *turn) complaintContext() bool {
+	return c.p.Intent == nlu.IntentComplaint || c.p.Intent == nlu.IntentReportViolation ||
+		(c.st.Dialog == DialogIntake && c.st.Facts["kind"] == KindComplaint)
+}
+
+// switchTarget returns the dialog a clear new intent asks for, or "" to stay.
+func (c *turn) switchTarget() string {
+	in, conf := c.p.Intent, c.p.Confidence
+	if c.st.Dialog == DialogNone && c.st.Step != "satisfaction" && c.st.Step != "followup" && c.st.Step != "callback_phone" {
+		return ""
+	}
+	target := dialogFor(in)
+	if in == nlu.IntentGoodbye && containsAny(c.text, goodbyeWords) {
+		target = DialogClosing
+	}
+	if target == "" || conf < c.m.cfg.SwitchConfidence {
+		return ""
+	}
+	step := c.st.Step
+	strong := conf >= c.m.cfg.StrongConfidence
+	switch {
+	case step == "satisfaction" || step == "followup":
+		if c.rating() > 0 || target == DialogClosing {
+			return ""
+		}
+	case step == "detail" || step == "correct":
+		// a description often names other topics; only a short, clear request switches
+		// (停电三天了没人修 is a complaint's detail, 算了我提个建议吧 is a new request).
+		short := len([]rune(c.text)) <= 12 && strong && (target == DialogIntake || target == DialogClosing)
+		if target != DialogHandoff && target != DialogSafety && !short {
+			return ""
+		}
+	case yesNoSteps[step]:
+		if c.yesNo() != ynUnknown && !strong {
+			return ""
+		}
+	case c.answers(step) && (!strong || c.mostlyEntity()):
+		return ""
+	}
+	if target == c.st.Dialog {
+		if target != DialogIntake || intakeKind(in) == c.st.Facts["kind"] {
+			return ""
+		}
+	}
+	return target
+}
+
+// answers reports whether the utterance carries an entity for a slot step.
+func (c *turn) answers(step string) bool {
+	types := map[string]string{"address": nlu.EntityAddress, "phone": nlu.EntityPhone,
+		"name": nlu.EntityName, "account": nlu.EntityAccount, "ticket_id": nlu.EntityTicketID,
+		"scope": nlu.EntityScope, "callback_phone": nlu.EntityPhone}
+	if typ, ok := types[step]; ok {
+		_, has := c.p.First(typ)
+		if step == "account" {
+			_, ph := c.p.First(nlu.EntityPhone)
+			has = has || ph
+		}
+		return has
+	}
+	if step == "scope" {
+		return scopeOf(c.text, false) != ""
+	}
+	if step == "verify" {
+		return true // any reply to the identity check is an attempt
+	}
+	return false
+}
+
+// mostlyEntity: an utterance that is little more than an entity (a bare phone number or
+// address) answers the question whatever intent the classifier guessed for it.
+func (c *turn) mostlyEntity() bool {
+	n := len([]rune(c.p.Text))
+	covered := 0
+	for _, e := range c.p.Entities {
+		if e.End > e.Start {
+			covered += e.End - e.Start
+		} else {
+			covered += len([]rune(e.Value))
+		}
+	}
+	return n > 0 && covered*10 >= n*6
+}
+
+var goodbyeWords = []string{"再见", "拜拜", "没事了", "没有了", "没别的", "没有别的", "不用了", "挂了", "算了", "不说了", "不需要了", "就这样"}
+
+// menu serves an utterance when no dialog is active.
+func (c *turn) menu() {
+	in, conf := c.p.Intent, c.p.Confidence
+	if d := dialogFor(in); d != "" && conf >= c.m.cfg.MinConfidence {
+		c.start(d, in)
+		return
+	}
+	if conf >= c.m.cfg.MinConfidence {
+		switch in {
+		case nlu.IntentGreet:
+			c.st.Misses = 0
+			c.st.Step = "menu"
+			c.say("greet_again", ExpectMenu, nil)
+			return
+		case nlu.IntentGoodbye, nlu.IntentThanks, nlu.IntentDeny:
+			c.start(DialogClosing, in)
+			return
+		case nlu.IntentAffirm:
+			c.st.Step = "menu"
+			c.say("ask.menu", ExpectMenu, nil)
+			return
+		}
+	}
+	if containsAny(c.text, closingWords) {
+		c.start(DialogClosing, nlu.IntentGoodbye)
+		return
+	}
+	c.notUnderstood()
+}
+
+var closingWords = []string{"再见", "拜拜", "没有了", "没事了", "没别的", "没有别的", "不用了", "就这样", "挂了"}
+
+// notUnderstood rephrases once, then offers a human, then hands over.
+func (c *turn) notUnderstood() {
+	c.st.Misses++
+	c.st.Dialog = DialogNone
+	switch {
+	case c.st.Misses == 1:
+		c.st.Step = "menu"
+		c.say("not_understood", ExpectMenu, nil)
+	case c.st.Misses == 2 && !c.st.Handed:
+		c.st.Dialog = DialogHandoff
+		c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+		c.ask("offer_human", nil)
+	default:
+		c.handoff(PriorityNormal, "not_understood", false)
+	}
+}
+
+// answer hands the utterance to the step the bot waits on.
+func (c *turn) answer() {
+	step := c.st.Step
+	if yesNoSteps[step] {
+		yn := c.yesNo()
+		if step == "restored_breaker" || step == "restored_unplug" {
+			if containsAny(c.text, tripAgainWords) {
+				yn = ynNo
+			}
+		}
+		switch yn {
+		case ynDontKnow:
+			c.st.Facts["explain"] = step
+		case ynYes:
+			c.st.Facts[step] = "yes"
+		case ynNo:
+			c.st.Facts[step] = "no"
+		}
+		if step == "breaker" && containsAny(c.text, tripAgainWords) {
+			c.st.Facts["breaker"], c.st.Facts["restored_breaker"] = "yes", "no"
+		}
+		switch step {
+		case "offer_human":
+			c.offerHumanAnswer()
+			return
+		case "confirm":
+			if c.st.Facts["confirm"] == "no" {
+				delete(c.st.Facts, "confirm")
+				c.st.Asked["correct"] = 0
+				c.ask("correct", nil)
+				return
+			}
+		}
+		c.next()
+		return
+	}
+	switch step {
+	case "scope":
+		if s := scopeOf(c.text, true); s != "" {
+			c.st.Slots[SlotScope] = s
+		} else if isDontKnow(c.text) {
+			c.st.Facts["explain"] = "scope"
+		}
+	case "address":
+		c.takeAddress()
+	case "name":
+		c.takeName()
+	case "phone":
+		c.takePhone()
+	case "detail":
+		c.takeDetail()
+	case "correct":
+		c.correct()
+	case "account":
+		// absorbed from entities; bare digits are read below
+		if c.st.Slots[SlotAccount] == "" && c.st.Slots[SlotPhone] == "" {
+			if d := digits(c.text); len(d) >= 8 {
+				c.st.Slots[SlotAccount] = d
+			}
+		}
+	case "verify":
+		c.verifyAnswer()
+		return
+	case "ticket_id":
+		c.takeTicketID()
+	case "topic":
+		c.knowledgeTopic()
+		return
+	}
+	c.next()
+}
+
+// rate reads the satisfaction answer and ends the conversation.
+func (c *turn) rate() {
+	r := c.rating()
+	c.st.Satisfaction = r
+	c.st.Step, c.st.Dialog = "", DialogNone
+	if r > 0 {
+		c.say("closing_end", ExpectNone, nil)
+	} else {
+		c.say("closing_end_unrated", ExpectNone, nil)
+	}
+	c.st.Ended = true
+	c.emit(End{})
+}
+
+// closing asks the single satisfaction question, or ends at once if it was asked before.
+func (c *turn) closing() {
+	if c.st.RatingAsked {
+		c.st.Step = ""
+		c.say("closing_end", ExpectNone, nil)
+		c.st.Ended = true
+		c.emit(End{})
+		return
+	}
+	c.st.RatingAsked = true
+	c.ask("satisfaction", nil)
+}
+
+func (c *turn) followUpStart() {
+	tk := c.t.Ticket
+	if tk == nil {
+		c.st.Step = "menu"
+		c.say("ask.menu", ExpectMenu, nil)
+		return
+	}
+	c.st.FollowUp = tk.ID
+	c.st.Dialog, c.st.Step = DialogNone, ""
+	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.ask("followup", map[string]string{"id": tk.ID, "kind": kindTitles[tk.Kind]})
+}
+
+func (c *turn) followUpAnswer() {
+	r := c.rating()
+	if r == 0 && !c.exhausted("followup") {
+		c.ask("followup", nil)
+		return
+	}
+	if r > 0 && c.st.FollowUp != "" {
+		c.emit(RateTicket{TicketID: c.st.FollowUp, Rating: r})
+	}
+	if r > 0 && r <= 2 {
+		c.say("followup_sorry", ExpectNone, nil)
+	} else {
+		c.say("followup_thanks", ExpectNone, nil)
+	}
+	c.st.FollowUp = ""
+	c.anythingElse()
 }

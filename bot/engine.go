@@ -1,0 +1,624 @@
+// Package bot is the dianbao runtime: one customer turn goes lock + load the session →
+// parse → dialog step → effects (tickets, outages, handoff) → save → publish. Channels call
+// Engine.Open and Engine.Handle; the agent console uses the agent operations and the Bus.
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"dianbao/dialogs"
+	"dianbao/nlu"
+)
+
+// Parser understands one utterance; *nlu.Parser satisfies it.
+type Parser interface {
+	Parse(text string) nlu.Result
+}
+
+// Dialogs steps the conversations; *dialogs.Machine satisfies it.
+type Dialogs interface {
+	Step(st dialogs.State, t dialogs.Turn) (dialogs.State, []dialogs.Action)
+}
+
+// Commitments computes a ticket's due time; dialogs.Commitments satisfies it.
+type Commitments interface {
+	Due(kind string, fields map[string]string, from time.Time) time.Time
+}
+
+// Records answers outage and account lookups; *Directory satisfies it.
+type Records interface {
+	Outages(address string, now time.Time, horizon time.Duration) []dialogs.Outage
+	Account(accountOrPhone string) (dialogs.Account, bool)
+}
+
+// Input is one customer input; a Choice (the value of a quick reply) is handled as text.
+type Input struct {
+	Text   string `json:"text,omitempty"`
+	Choice string `json:"choice,omitempty"`
+}
+
+// Config holds the engine's dependencies and settings; zero settings get defaults.
+type Config struct {
+	Parser      Parser      // required
+	Dialogs     Dialogs     // required
+	Commitments Commitments // required
+	Store       Store       // required
+	Records     Records     // outages and accounts; none when nil
+	Bus         Bus         // a MemoryBus when nil
+	// AgentsAvailable reports whether a human could take a handoff now (false when nil).
+	AgentsAvailable func() bool
+
+	Now   func() time.Time // time.Now when nil
+	NewID func() string    // random 128-bit hex when nil
+
+	IdleTTL         time.Duration  // 30 min: an idle session starts over
+	LockTTL         time.Duration  // 10 s: a dead holder's lock frees itself
+	MaxInputRunes   int            // 2000
+	MaxTranscript   int            // 5000 events kept per session, oldest dropped beyond
+	WaitPerPosition time.Duration  // 2 min of estimated wait per place in the queue
+	Location        *time.Location // ticket dates and {due}: China Standard Time (+08:00)
+	DueFormat       string         // "1月2日15:04"
+	Texts           Texts
+
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Engine runs turns. It is safe for concurrent use; turns of one session are serialised
+// by the store's per-session lock, so any instance of a fleet may serve any turn.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+	m   *metrics
+}
+
+// New checks cfg, fills defaults and registers the metrics.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Parser == nil:
+		return nil, fmt.Errorf("%w: engine needs a parser", ErrBadInput)
+	case cfg.Dialogs == nil:
+		return nil, fmt.Errorf("%w: engine needs the dialogs", ErrBadInput)
+	case cfg.Commitments == nil:
+		return nil, fmt.Errorf("%w: engine needs the commitments", ErrBadInput)
+	case cfg.Store == nil:
+		return nil, fmt.Errorf("%w: engine needs a store", ErrBadInput)
+	}
+	if cfg.Bus == nil {
+		cfg.Bus = NewMemoryBus(0)
+	}
+	if cfg.AgentsAvailable == nil {
+		cfg.AgentsAvailable = func() bool { return false }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = randomID
+	}
+	if cfg.IdleTTL <= 0 {
+		cfg.IdleTTL = 30 * time.Minute
+	}
+	if cfg.LockTTL <= 0 {
+		cfg.LockTTL = 10 * time.Second
+	}
+	if cfg.MaxInputRunes <= 0 {
+		cfg.MaxInputRunes = 2000
+	}
+	if cfg.MaxTranscript <= 0 {
+		cfg.MaxTranscript = 5000
+	}
+	if cfg.WaitPerPosition <= 0 {
+		cfg.WaitPerPosition = 2 * time.Minute
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("CST", 8*3600)
+	}
+	if cfg.DueFormat == "" {
+		cfg.DueFormat = "1月2日15:04"
+	}
+	cfg.Texts = cfg.Texts.withDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger, m: m}, nil
+}
+
+// NewSessionID returns a fresh session id from the configured ID source.
+func (e *Engine) NewSessionID() string { return e.cfg.NewID() }
+
+// Bus returns the bus the engine publishes on, for channels and agents to subscribe.
+func (e *Engine) Bus() Bus { return e.cfg.Bus }
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Open greets a new (or expired) session. For a live session it returns nothing new:
+// channels re-show History instead.
+func (e *Engine) Open(ctx context.Context, sessionID string) ([]Event, error) {
+	return e.turn(ctx, sessionID, func(s *Session, tc *turnCtx) ([]Event, error) {
+		if !tc.fresh && !tc.expired {
+			tc.noSave = true
+			return nil, nil
+		}
+		return e.greet(ctx, s, tc)
+	})
+}
+
+// Handle runs one customer turn and returns the events for the customer's channel. On a
+// store failure it returns an apology message together with the error.
+func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Event, error) {
+	start := time.Now()
+	defer func() {
+		e.m.turns.Inc()
+		e.m.turnSeconds.Observe(time.Since(start).Seconds())
+	}()
+	text := in.Text
+	if in.Choice != "" {
+		text = in.Choice
+	}
+	return e.turn(ctx, sessionID, func(s *Session, tc *turnCtx) ([]Event, error) {
+		var out []Event
+		if tc.fresh || tc.expired {
+			evs, err := e.greet(ctx, s, tc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, evs...)
+		}
+		if s.Ended { // a new need after a finished conversation starts a fresh dialog
+			s.State, s.Ended, s.Resolved, s.Mode, s.Handoff = dialogs.State{}, false, "", ModeBot, nil
+		}
+		if notice := e.checkInput(text); notice != "" {
+			out = append(out, customerMessage(strings.ToValidUTF8(truncateRunes(text, e.cfg.MaxInputRunes), "\uFFFD")))
+			return append(out, Message(FromSystem, notice, s.Expect, s.Choices)), nil
+		}
+		out = append(out, customerMessage(text))
+		tc.log.Info("customer", "mode", s.Mode, "text", Mask(text))
+		p := e.parse(text)
+		switch s.Mode {
+		case ModeAgent:
+			if p.Intent == nlu.IntentSafetyHazard {
+				out = append(out, e.safety(ctx, s, tc)...)
+			}
+			return out, nil
+		case ModeQueued:
+			switch {
+			case p.Intent == nlu.IntentSafetyHazard:
+				return append(out, e.safety(ctx, s, tc)...), nil
+			case p.Intent == nlu.IntentGoodbye:
+				// The customer may leave the queue: the dialogs say goodbye (and End
+				// takes the session out of the queue).
+			case s.Expect == "":
+				pos, eta := e.position(ctx, s)
+				msg := fmt.Sprintf(e.cfg.Texts.Waiting, pos, max(1, int(eta.Round(time.Minute)/time.Minute)))
+				return append(out, Message(FromSystem, msg, "", nil)), nil
+			}
+			// The dialogs asked something alongside the handoff (e.g. a callback phone):
+			// they may finish collecting it while the customer waits.
+		}
+		evs, err := e.step(ctx, s, tc, dialogs.Turn{Kind: dialogs.TurnUtterance, Parse: p})
+		return append(out, evs...), err
+	})
+}
+
+func (e *Engine) greet(ctx context.Context, s *Session, tc *turnCtx) ([]Event, error) {
+	var out []Event
+	if tc.expired {
+		out = append(out, Message(FromSystem, e.cfg.Texts.Expired, "", nil))
+	}
+	evs, err := e.step(ctx, s, tc, dialogs.Turn{Kind: dialogs.TurnOpen})
+	return append(out, evs...), err
+}
+
+// checkInput returns the polite notice for input the dialogs should not see, or "".
+func (e *Engine) checkInput(text string) string {
+	switch {
+	case !utf8.ValidString(text):
+		return e.cfg.Texts.BadEncoding
+	case strings.TrimSpace(text) == "":
+		return e.cfg.Texts.Empty
+	case utf8.RuneCountInString(text) > e.cfg.MaxInputRunes:
+		return fmt.Sprintf(e.cfg.Texts.TooLong, e.cfg.MaxInputRunes)
+	}
+	return ""
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+func customerMessage(text string) Event {
+	return Message(FromCustomer, text, "", nil)
+}
+
+func (e *Engine) parse(text string) nlu.Result {
+	start := time.Now()
+	p := e.cfg.Parser.Parse(text)
+	e.m.nluSeconds.Observe(time.Since(start).Seconds())
+	return p
+}
+
+// safety answers a hazard reported while a human holds or is awaited: the advice at once
+// and the session moved to the front of the queue.
+func (e *Engine) safety(ctx context.Context, s *Session, tc *turnCtx) []Event {
+	out := []Event{Message(FromSystem, e.cfg.Texts.Safety, "", nil)}
+	if s.Handoff != nil && s.Handoff.Priority != dialogs.PriorityEmergency {
+		s.Handoff.Priority = dialogs.PriorityEmergency
+		e.m.escalations.WithLabelValues("emergency").Inc()
+		if s.Mode == ModeQueued {
+			pos, eta := e.position(ctx, s)
+			out = append(out, handoffEvent(HandoffQueued, s.Handoff, pos, eta))
+		}
+	}
+	tc.log.Warn("safety hazard reported to a human-held session", "mode", s.Mode)
+	return out
+}
+
+// step runs the dialogs on one turn and performs their actions in order.
+func (e *Engine) step(ctx context.Context, s *Session, tc *turnCtx, t dialogs.Turn) ([]Event, error) {
+	t.Now = tc.now
+	t.World = &turnWorld{ctx: ctx, e: e}
+	st, actions := e.cfg.Dialogs.Step(s.State, t)
+	s.State = st
+	return e.perform(ctx, s, tc, actions)
+}
+
+// perform turns actions into events. A failed ticket write fails the turn, so the session
+// is not saved and the customer's retry repeats the step.
+func (e *Engine) perform(ctx context.Context, s *Session, tc *turnCtx, actions []dialogs.Action) ([]Event, error) {
+	var out []Event
+	var last *Ticket
+	for _, a := range actions {
+		switch a := a.(type) {
+		case dialogs.Say:
+			text, err := e.fill(ctx, s, a.Text, last)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, Message(FromBot, text, a.Expect, a.Choices))
+			s.Expect, s.Choices = a.Expect, a.Choices
+		case dialogs.CreateTicket:
+			t, err := e.createTicket(ctx, s, tc, a)
+			if err != nil {
+				return out, err
+			}
+			last = &t
+			out = append(out, Event{Type: EventTicket, Ticket: &t})
+		case dialogs.Handoff:
+			out = append(out, e.handoff(ctx, s, tc, a))
+		case dialogs.ShowOutage:
+			o := a.Outage
+			out = append(out, Event{Type: EventOutage, Outage: &OutageInfo{ID: o.ID, Kind: o.Kind, Area: o.Area, Cause: o.Cause, Start: o.Start, ETA: o.ETA}})
+		case dialogs.Resolved:
+			s.Resolved = a.How
+			e.m.resolved.WithLabelValues(a.How).Inc()
+			out = append(out, Event{Type: EventResolved, How: a.How})
+		case dialogs.RateTicket:
+			e.rate(ctx, tc, a)
+		case dialogs.End:
+			s.Ended = true
+			if s.Mode == ModeQueued { // the customer left the queue
+				s.Mode = ModeBot
+			}
+			out = append(out, Event{Type: EventEnd})
+		default:
+			tc.log.Error("unknown dialog action", "action", fmt.Sprintf("%T", a))
+		}
+	}
+	return out, nil
+}
+
+// fill replaces {ticket_id} and {due} with the ticket created earlier in the step, or
+// else the session's latest ticket.
+func (e *Engine) fill(ctx context.Context, s *Session, text string, last *Ticket) (string, error) {
+	if !strings.Contains(text, "{ticket_id}") && !strings.Contains(text, "{due}") {
+		return text, nil
+	}
+	if last == nil && len(s.Tickets) > 0 {
+		t, err := e.cfg.Store.Ticket(ctx, s.Tickets[len(s.Tickets)-1])
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", fmt.Errorf("load ticket for reply: %w", err)
+		}
+		if err == nil {
+			last = &t
+		}
+	}
+	id, due := "", ""
+	if last != nil {
+		id, due = last.ID, last.Due.In(e.cfg.Location).Format(e.cfg.DueFormat)
+	}
+	return strings.NewReplacer("{ticket_id}", id, "{due}", due).Replace(text), nil
+}
+
+func (e *Engine) createTicket(ctx context.Context, s *Session, tc *turnCtx, a dialogs.CreateTicket) (Ticket, error) {
+	prefix, ok := TicketPrefix(a.Kind)
+	if !ok {
+		return Ticket{}, fmt.Errorf("%w: ticket kind %q", ErrBadInput, a.Kind)
+	}
+	day := tc.now.In(e.cfg.Location)
+	seq, err := e.cfg.Store.NextSeq(ctx, "ticket:"+prefix+day.Format("20060102"))
+	if err != nil {
+		return Ticket{}, fmt.Errorf("ticket sequence: %w", err)
+	}
+	fields := make(map[string]string, len(a.Fields))
+	for k, v := range a.Fields {
+		fields[k] = v
+	}
+	now := tc.now.Truncate(time.Second)
+	t := Ticket{
+		ID: ticketID(prefix, day, seq), Kind: a.Kind, Status: StatusOpen,
+		Created: now, Due: e.cfg.Commitments.Due(a.Kind, fields, now).Truncate(time.Second),
+		Fields: fields, Session: s.ID, Updated: now,
+	}
+	if err := e.cfg.Store.PutTicket(ctx, t); err != nil {
+		return Ticket{}, fmt.Errorf("save ticket: %w", err)
+	}
+	s.Tickets = append(s.Tickets, t.ID)
+	e.m.tickets.WithLabelValues(t.Kind).Inc()
+	tc.log.Info("ticket created", "ticket_id", t.ID, "kind", t.Kind, "phone", Mask(fields["phone"]))
+	return t, nil
+}
+
+func (e *Engine) handoff(ctx context.Context, s *Session, tc *turnCtx, a dialogs.Handoff) Event {
+	prio := a.Priority
+	if prio == "" {
+		prio = dialogs.PriorityNormal
+	}
+	switch {
+	case s.Mode == ModeBot || s.Handoff == nil:
+		s.Mode = ModeQueued
+		s.Handoff = &HandoffInfo{Priority: prio, Reason: a.Reason, Summary: a.Summary, QueuedAt: tc.now}
+		e.m.escalations.WithLabelValues(a.Reason).Inc()
+		tc.log.Info("handoff queued", "priority", prio, "reason", a.Reason)
+	case priorityRank(prio) < priorityRank(s.Handoff.Priority):
+		s.Handoff.Priority = prio
+	}
+	if s.Mode == ModeAgent {
+		return handoffEvent(HandoffAssigned, s.Handoff, 0, 0)
+	}
+	pos, eta := e.position(ctx, s)
+	return handoffEvent(HandoffQueued, s.Handoff, pos, eta)
+}
+
+func handoffEvent(status string, h *HandoffInfo, pos int, eta time.Duration) Event {
+	return Event{Type: EventHandoff, Status: status, Priority: h.Priority, Reason: h.Reason,
+		Position: pos, ETASeconds: int(eta / time.Second)}
+}
+
+// position is the 1-based place of s among waiting sessions: priority first, then first
+// come first served. A failing listing is logged and counts s as first.
+func (e *Engine) position(ctx context.Context, s *Session) (int, time.Duration) {
+	all, err := e.cfg.Store.Sessions(ctx)
+	if err != nil {
+		e.log.Warn("list sessions for queue position", "session_id", s.ID, "err", err)
+	}
+	pos := 1
+	for _, o := range e.live(all) {
+		if o.ID != s.ID && o.Mode == ModeQueued && o.Handoff != nil && queuedBefore(o, *s) {
+			pos++
+		}
+	}
+	return pos, time.Duration(pos) * e.cfg.WaitPerPosition
+}
+
+// live drops sessions past the idle TTL that the store still retains.
+func (e *Engine) live(all []Session) []Session {
+	now := e.cfg.Now()
+	return slices.DeleteFunc(all, func(s Session) bool { return now.Sub(s.Updated) >= e.cfg.IdleTTL })
+}
+
+func queuedBefore(a, b Session) bool {
+	ra, rb := priorityRank(a.Handoff.Priority), priorityRank(b.Handoff.Priority)
+	if ra != rb {
+		return ra < rb
+	}
+	if !a.Handoff.QueuedAt.Equal(b.Handoff.QueuedAt) {
+		return a.Handoff.QueuedAt.Before(b.Handoff.QueuedAt)
+	}
+	return a.ID < b.ID
+}
+
+// rate records a 回访 rating; a resolved ticket is thereby closed. A missing ticket is
+// logged, not fatal: the customer's answer must not fail their turn.
+func (e *Engine) rate(ctx context.Context, tc *turnCtx, a dialogs.RateTicket) {
+	if a.TicketID == "" {
+		return
+	}
+	t, err := e.cfg.Store.Ticket(ctx, a.TicketID)
+	if err != nil {
+		tc.log.Warn("rate ticket", "ticket_id", a.TicketID, "err", err)
+		return
+	}
+	t.Rating = min(max(a.Rating, 1), 5)
+	t.Updated = tc.now
+	if t.Status == StatusResolved {
+		_ = t.Transition(StatusClosed, tc.now)
+	}
+	if err := e.cfg.Store.PutTicket(ctx, t); err != nil {
+		tc.log.Warn("rate ticket", "ticket_id", a.TicketID, "err", err)
+	}
+}
+
+// turnCtx is what one locked turn knows besides the session.
+type turnCtx struct {
+	now            time.Time
+	fresh, expired bool
+	noSave         bool
+	log            *slog.Logger
+}
+
+// turn runs fn on the locked, loaded session, then stamps and records the events, saves
+// and publishes. A panic in fn becomes an apology and an error log, and the session is left
+// as it was before the turn.
+func (e *Engine) turn(ctx context.Context, id string, fn func(*Session, *turnCtx) ([]Event, error)) ([]Event, error) {
+	return e.turnOpts(ctx, id, true, fn)
+}
+
+// turnOpts is turn; create says whether a missing or expired session starts afresh
+// (customer turns) or is an error (agent operations, which get no apology either).
+func (e *Engine) turnOpts(ctx context.Context, id string, create bool, fn func(*Session, *turnCtx) ([]Event, error)) (reply []Event, err error) {
+	if id == "" || !utf8.ValidString(id) || len(id) > 200 {
+		return nil, fmt.Errorf("%w: session id must be 1–200 bytes of UTF-8", ErrBadInput)
+	}
+	log := e.log.With("session_id", id)
+	unlock, err := e.cfg.Store.Lock(ctx, id, e.cfg.LockTTL)
+	if err != nil {
+		log.Error("lock session", "err", err)
+		return e.apology(id), fmt.Errorf("lock session: %w", err)
+	}
+	defer unlock()
+	tc := &turnCtx{now: e.cfg.Now(), log: log}
+	s, err := e.cfg.Store.Session(ctx, id)
+	if !create {
+		if err == nil && tc.now.Sub(s.Updated) >= e.cfg.IdleTTL {
+			err = fmt.Errorf("session %s expired: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s, tc.fresh = e.newSession(id, tc.now), true
+	case err != nil:
+		log.Error("load session", "err", err)
+		return e.apology(id), fmt.Errorf("load session: %w", err)
+	case tc.now.Sub(s.Updated) >= e.cfg.IdleTTL:
+		s, tc.expired = e.newSession(id, tc.now), true
+	}
+	events, err, panicked := e.call(fn, &s, tc)
+	if panicked {
+		return e.apology(id), nil
+	}
+	if err != nil {
+		if !create {
+			return nil, err
+		}
+		log.Error("turn failed", "err", err)
+		return e.apology(id), err
+	}
+	if tc.noSave {
+		return nil, nil
+	}
+	for i := range events {
+		events[i].Time, events[i].Session = tc.now, id
+	}
+	s.Transcript = append(s.Transcript, events...)
+	if over := len(s.Transcript) - e.cfg.MaxTranscript; over > 0 {
+		s.Transcript = slices.Delete(s.Transcript, 0, over)
+	}
+	s.Updated = tc.now
+	// The store keeps a session twice the idle TTL, so a returning customer is told the
+	// conversation started over (and agents can still read a recent transcript).
+	if err := e.cfg.Store.PutSession(ctx, s, 2*e.cfg.IdleTTL); err != nil {
+		log.Error("save session", "err", err)
+		return e.apology(id), fmt.Errorf("save session: %w", err)
+	}
+	if err := e.cfg.Bus.Publish(ctx, id, events); err != nil {
+		log.Warn("publish events", "err", err)
+	}
+	for _, ev := range events {
+		if ev.Type != EventMessage || ev.From != FromCustomer {
+			reply = append(reply, ev)
+		}
+	}
+	return reply, nil
+}
+
+func (e *Engine) call(fn func(*Session, *turnCtx) ([]Event, error), s *Session, tc *turnCtx) (events []Event, err error, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			e.m.panics.Inc()
+			tc.log.Error("turn panicked", "panic", Mask(fmt.Sprint(r)), "stack", string(debug.Stack()))
+		}
+	}()
+	events, err = fn(s, tc)
+	return events, err, false
+}
+
+func (e *Engine) newSession(id string, now time.Time) Session {
+	return Session{ID: id, Mode: ModeBot, Created: now, Updated: now}
+}
+
+func (e *Engine) apology(id string) []Event {
+	ev := Message(FromSystem, e.cfg.Texts.Apology, "", nil)
+	ev.Time, ev.Session = e.cfg.Now(), id
+	return []Event{ev}
+}
+
+// turnWorld is the dialogs' read-only view during one step. It holds the turn's ctx
+// because dialogs.World has no ctx parameters; it never outlives the step.
+type turnWorld struct {
+	ctx context.Context
+	e   *Engine
+}
+
+var _ dialogs.World = (*turnWorld)(nil)
+
+func (w *turnWorld) Outages(address string, now time.Time, horizon time.Duration) []dialogs.Outage {
+	if w.e.cfg.Records == nil {
+		return nil
+	}
+	return w.e.cfg.Records.Outages(address, now, horizon)
+}
+
+func (w *turnWorld) Account(accountOrPhone string) (dialogs.Account, bool) {
+	if w.e.cfg.Records == nil {
+		return dialogs.Account{}, false
+	}
+	return w.e.cfg.Records.Account(accountOrPhone)
+}
+
+func (w *turnWorld) Ticket(id string) (dialogs.TicketView, bool) {
+	t, err := w.e.cfg.Store.Ticket(w.ctx, strings.ToUpper(strings.TrimSpace(id)))
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			w.e.log.Warn("ticket lookup", "ticket_id", id, "err", err)
+		}
+		return dialogs.TicketView{}, false
+	}
+	return t.view(), true
+}
+
+func (w *turnWorld) TicketsByPhone(phone string) []dialogs.TicketView {
+	phone = digits(phone)
+	if phone == "" {
+		return nil
+	}
+	ts, err := w.e.cfg.Store.Tickets(w.ctx, TicketFilter{Phone: phone, Limit: 20})
+	if err != nil {
+		w.e.log.Warn("tickets by phone", "phone", Mask(phone), "err", err)
+		return nil
+	}
+	out := make([]dialogs.TicketView, len(ts))
+	for i, t := range ts {
+		out[i] = t.view()
+	}
+	return out
+}
+
+func (w *turnWorld) AgentsAvailable() bool { return w.e.cfg.AgentsAvailable() }

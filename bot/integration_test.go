@@ -1,0 +1,133 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"dianbao/bot"
+	"dianbao/bot/store"
+	"dianbao/deploy"
+	"dianbao/dialogs"
+	"dianbao/nlu"
+)
+
+var (
+	realOnce   sync.Once
+	realParser *nlu.Parser
+	realErr    error
+)
+
+// realEngine wires the real NLU and dialogs over st, as `dianbao chat` does.
+func realEngine(t *testing.T, st bot.Store) *bot.Engine {
+	t.Helper()
+	realOnce.Do(func() { realParser, realErr = nlu.New(nlu.Config{}) })
+	require.NoError(t, realErr)
+	cfg := dialogs.DefaultConfig()
+	m, err := dialogs.New(cfg)
+	require.NoError(t, err)
+	records, err := bot.LoadDirectory(deploy.SampleData())
+	require.NoError(t, err)
+	e, err := bot.New(bot.Config{Parser: realParser, Dialogs: m, Commitments: cfg.Commitments, Store: st, Records: records})
+	require.NoError(t, err)
+	return e
+}
+
+func allText(evs []bot.Event) string {
+	var b strings.Builder
+	for _, e := range evs {
+		b.WriteString(e.Text)
+	}
+	return b.String()
+}
+
+func TestRealSafetyFirstAndBoltRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	st, err := store.OpenBolt(path, store.Options{})
+	require.NoError(t, err)
+	e := realEngine(t, st)
+
+	evs, err := e.Open(ctx, "w")
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	require.Equal(t, dialogs.ExpectMenu, *evs[len(evs)-1].Expect)
+
+	evs, err = e.Handle(ctx, "w", bot.Input{Text: "路边电线断了掉地上，还在冒火花"})
+	require.NoError(t, err)
+	require.Equal(t, bot.EventMessage, evs[0].Type)
+	require.Regexp(t, "米|远离", evs[0].Text, "safety advice comes first")
+	hist, err := e.History(ctx, "w")
+	require.NoError(t, err)
+	n := len(hist)
+
+	// A process restart: the conversation is still there and is not greeted again.
+	require.NoError(t, st.Close())
+	st, err = store.OpenBolt(path, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	e = realEngine(t, st)
+	evs, err = e.Open(ctx, "w")
+	require.NoError(t, err)
+	require.Empty(t, evs)
+	hist, err = e.History(ctx, "w")
+	require.NoError(t, err)
+	require.Len(t, hist, n)
+	require.Equal(t, "customer", hist[1].From)
+}
+
+func TestEngineRedisRestart(t *testing.T) {
+	ctx := context.Background()
+	port := freePort(t)
+	start := func() *exec.Cmd {
+		cmd := exec.Command("/usr/bin/redis-server", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1")
+		require.NoError(t, cmd.Start())
+		require.Eventually(t, func() bool {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err == nil {
+				c.Close()
+			}
+			return err == nil
+		}, 5*time.Second, 10*time.Millisecond)
+		return cmd
+	}
+	stop := func(cmd *exec.Cmd) { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	srv := start()
+	t.Cleanup(func() { stop(srv) })
+	st, err := store.Open(ctx, fmt.Sprintf("redis://127.0.0.1:%d/0", port), store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	h := newHarness(t, st)
+
+	evs, err := h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
+	require.NoError(t, err)
+	require.Equal(t, "RP202611230001", evs[1].Ticket.ID)
+
+	stop(srv)
+	evs, err = h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
+	require.ErrorIs(t, err, bot.ErrUnavailable)
+	require.Len(t, evs, 1, "the customer gets an apology, not silence")
+	require.Contains(t, evs[0].Text, "95598")
+
+	srv = start()
+	require.Eventually(t, func() bool {
+		_, err = h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
+		return err == nil
+	}, 5*time.Second, 20*time.Millisecond, "the engine recovers with Redis: %v", err)
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

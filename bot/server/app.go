@@ -1,0 +1,290 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"dianbao/bot"
+	"dianbao/bot/auth"
+	"dianbao/bot/queue"
+	"dianbao/bot/store"
+	"dianbao/channels/agent"
+	"dianbao/channels/web"
+	"dianbao/channels/webchat"
+	"dianbao/dialogs"
+	"dianbao/nlu"
+)
+
+// AppConfig is everything `dianbao serve` decides before building the application.
+type AppConfig struct {
+	Addr     string
+	StoreURL string
+	Data     fs.FS // outages.json and accounts.json
+	File     FileConfig
+	Now      func() time.Time
+	// Parser, when set, is shared instead of building a new one (tests build it once).
+	Parser bot.Parser
+	// Extra mounts more handlers (e.g. the voice channel) on the server.
+	Extra func(s *Server, engine *bot.Engine, reg prometheus.Registerer) error
+	Logger *slog.Logger
+}
+
+// App is the assembled server: store, engine, queue, channels and HTTP front.
+type App struct {
+	Server   *Server
+	Engine   *bot.Engine
+	Store    bot.Store
+	Queue    *queue.MemoryQueue
+	Desk     *agent.Desk
+	Auth     *auth.Authenticator
+	Registry *prometheus.Registry
+	Bus      *bot.MemoryBus
+
+	chat    *webchat.Handler
+	console *agent.Console
+	parser  *nlu.Parser
+	logger  *slog.Logger
+}
+
+// NewApp builds everything; Close releases what Run does not.
+func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &App{Registry: reg, logger: log}
+
+	st, err := store.Open(ctx, cfg.StoreURL, store.Options{Logger: log, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	a.Store = st
+	fail := func(err error) (*App, error) {
+		_ = st.Close()
+		if a.parser != nil {
+			a.parser.Close()
+		}
+		return nil, err
+	}
+	dir, err := bot.LoadDirectory(cfg.Data)
+	if err != nil {
+		return fail(fmt.Errorf("data: %w", err))
+	}
+	parser := cfg.Parser
+	if parser == nil {
+		p, err := nlu.New(nlu.Config{Logger: log})
+		if err != nil {
+			return fail(fmt.Errorf("nlu: %w", err))
+		}
+		a.parser, parser = p, p
+	}
+	dcfg := dialogs.DefaultConfig()
+	machine, err := dialogs.New(dcfg)
+	if err != nil {
+		return fail(fmt.Errorf("dialogs: %w", err))
+	}
+
+	var desk *agent.Desk
+	q, err := queue.NewMemoryQueue(queue.Config{
+		WaitLimit: cfg.File.WaitLimit, Hours: cfg.File.ServiceHours, DefaultHandle: cfg.File.DefaultHandle, Now: cfg.Now,
+		OnChange: func(es []queue.Entry) {
+			if desk != nil {
+				desk.QueueChanged(es)
+			}
+		},
+	}, log, reg)
+	if err != nil {
+		return fail(err)
+	}
+	a.Queue = q
+	a.Bus = bot.NewMemoryBus(256)
+	eng, err := bot.New(bot.Config{
+		Parser: parser, Dialogs: machine, Commitments: dcfg.Commitments, Store: st, Records: dir, Bus: a.Bus,
+		AgentsAvailable: func() bool { return desk != nil && desk.AgentsAvailable() },
+		Now:             cfg.Now, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	a.Engine = eng
+	ops := &engineOps{e: eng, st: st, dir: dir, now: cfg.Now}
+	desk, err = agent.NewDesk(agent.DeskConfig{Canned: cfg.File.Canned, Now: cfg.Now}, ops, a.Bus, q, log, reg)
+	if err != nil {
+		return fail(err)
+	}
+	a.Desk = desk
+
+	au, err := auth.New(auth.Config{Agents: cfg.File.Agents, OperatorToken: cfg.File.OperatorToken,
+		SecureCookie: cfg.File.SecureCookie, Now: cfg.Now}, log)
+	if err != nil {
+		return fail(err)
+	}
+	a.Auth = au
+	chat, err := webchat.New(webchat.Config{AllowedOrigins: cfg.File.WidgetOrigins}, chatEngine{eng}, a.Bus, log, reg)
+	if err != nil {
+		return fail(err)
+	}
+	a.chat = chat
+	site := web.New()
+	a.console = agent.NewConsole(desk, au, site.File("login.html"), site.File("agent.html"), log)
+	api := agent.NewOperatorAPI(ops, a.Bus, au, log, cfg.Now)
+
+	srv := New(Config{Addr: cfg.Addr}, log, reg)
+	srv.Handle("GET /{$}", site.File("index.html"))
+	for _, name := range site.Names() {
+		if name != "index.html" && name != "agent.html" && name != "login.html" {
+			srv.Handle("GET /"+name, site.File(name))
+		}
+	}
+	if site.Has("voice.html") {
+		srv.Handle("GET /voice", site.File("voice.html"))
+	}
+	srv.Handle("GET /ws/chat", chat)
+	a.console.Mount(srv)
+	api.Mount(srv)
+	srv.AddCheck("store", func(ctx context.Context) error {
+		_, err := st.Session(ctx, "readyz-probe")
+		if errors.Is(err, bot.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	srv.OnDrain(chat.Close)
+	srv.OnDrain(a.console.Close)
+	if cfg.Extra != nil {
+		if err := cfg.Extra(srv, eng, reg); err != nil {
+			return fail(err)
+		}
+	}
+	a.Server = srv
+	return a, nil
+}
+
+// Listen binds the address early so the URLs can be printed.
+func (a *App) Listen() (net.Addr, error) { return a.Server.Listen() }
+
+// Run serves until ctx ends, then drains and closes the store.
+func (a *App) Run(ctx context.Context) error {
+	dctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.Desk.Run(dctx)
+	}()
+	err := a.Server.Run(ctx)
+	cancel()
+	wg.Wait()
+	return errors.Join(err, a.Close())
+}
+
+// Close releases the store and the parser.
+func (a *App) Close() error {
+	_ = a.Bus.Close()
+	if a.parser != nil {
+		a.parser.Close()
+		a.parser = nil
+	}
+	if a.Store != nil {
+		err := a.Store.Close()
+		a.Store = nil
+		return err
+	}
+	return nil
+}
+
+// Handler exposes the mux for tests.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// chatEngine adapts the engine to the web chat.
+type chatEngine struct{ e *bot.Engine }
+
+func (c chatEngine) Open(ctx context.Context, id string) ([]bot.Event, error) { return c.e.Open(ctx, id) }
+func (c chatEngine) Turn(ctx context.Context, id, text, choice string) ([]bot.Event, error) {
+	return c.e.Handle(ctx, id, bot.Input{Text: text, Choice: choice})
+}
+func (c chatEngine) History(ctx context.Context, id string) ([]bot.Event, error) {
+	h, err := c.e.History(ctx, id)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil, nil
+	}
+	return h, err
+}
+
+// engineOps adapts the engine, store and directory to the console and the operator API.
+type engineOps struct {
+	e   *bot.Engine
+	st  bot.Store
+	dir *bot.Directory
+	now func() time.Time
+}
+
+var (
+	_ agent.Engine     = (*engineOps)(nil)
+	_ agent.Operations = (*engineOps)(nil)
+)
+
+func (o *engineOps) Session(ctx context.Context, id string) (bot.Session, error) {
+	return o.e.Session(ctx, id)
+}
+func (o *engineOps) Ticket(ctx context.Context, id string) (bot.Ticket, error) {
+	return o.st.Ticket(ctx, id)
+}
+func (o *engineOps) Assign(ctx context.Context, sessionID, agentID string) error {
+	_, err := o.e.Assign(ctx, sessionID, agentID)
+	return err
+}
+func (o *engineOps) AgentSay(ctx context.Context, sessionID, agentID, text string) error {
+	_, err := o.e.AgentSay(ctx, sessionID, agentID, text)
+	return err
+}
+func (o *engineOps) Return(ctx context.Context, sessionID, agentID string) error {
+	_, err := o.e.Return(ctx, sessionID, agentID)
+	return err
+}
+func (o *engineOps) End(ctx context.Context, sessionID, agentID, disposition string) error {
+	_, err := o.e.End(ctx, sessionID, disposition)
+	return err
+}
+func (o *engineOps) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
+	return o.st.Tickets(ctx, f)
+}
+func (o *engineOps) Outages() []dialogs.Outage         { return o.dir.OutageList() }
+func (o *engineOps) PutOutage(out dialogs.Outage) error { return o.dir.PutOutage(out) }
+func (o *engineOps) Sessions(ctx context.Context) ([]bot.Session, error) {
+	return o.e.Sessions(ctx)
+}
+
+// followUpper is the engine's 回访 operation, when it has one.
+type followUpper interface {
+	UpdateTicketStatus(ctx context.Context, id, status string) (bot.Ticket, error)
+}
+
+func (o *engineOps) UpdateTicketStatus(ctx context.Context, id, status string) (bot.Ticket, error) {
+	if f, ok := any(o.e).(followUpper); ok {
+		return f.UpdateTicketStatus(ctx, id, status)
+	}
+	t, err := o.st.Ticket(ctx, id)
+	if err != nil {
+		return bot.Ticket{}, err
+	}
+	if err := t.Transition(status, o.now()); err != nil {
+		return bot.Ticket{}, err
+	}
+	return t, o.st.PutTicket(ctx, t)
+}

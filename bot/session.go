@@ -1,0 +1,65 @@
+package bot
+
+import (
+	"time"
+
+	"dianbao/dialogs"
+)
+
+// Mode says who answers a session: the bot, nobody yet (waiting for a human) or an agent.
+type Mode string
+
+// Session modes. While queued or with an agent the dialogs are not stepped, so the bot
+// never answers over a human.
+const (
+	ModeBot    Mode = "bot"
+	ModeQueued Mode = "queued"
+	ModeAgent  Mode = "agent"
+)
+
+// FromCustomer marks the customer's own messages in a transcript (an extension of the
+// contract's senders; channels never receive it back from Handle).
+const FromCustomer = "customer"
+
+// Session is everything the runtime keeps about one conversation; it is stored as JSON.
+type Session struct {
+	ID      string        `json:"id"`
+	Mode    Mode          `json:"mode"`
+	State   dialogs.State `json:"state"`
+	Created time.Time     `json:"created"`
+	Updated time.Time     `json:"updated"`
+	// Expect and Choices repeat the bot's last question, so a reply to bad input can ask
+	// it again and a channel can map "1" to the first choice.
+	Expect  string   `json:"expect,omitempty"`
+	Choices []Choice `json:"choices,omitempty"`
+	// Handoff is set while the session is queued for or held by a human.
+	Handoff *HandoffInfo `json:"handoff,omitempty"`
+	// Tickets are the ids created in this session, oldest first.
+	Tickets  []string `json:"tickets,omitempty"`
+	Resolved string   `json:"resolved,omitempty"`
+	Ended    bool     `json:"ended,omitempty"`
+	// Transcript is every event of the session in order, customer messages included.
+	Transcript []Event `json:"transcript,omitempty"`
+}
+
+// HandoffInfo describes the wait for, or the hold by, a human agent.
+type HandoffInfo struct {
+	Priority   string    `json:"priority"`
+	Reason     string    `json:"reason"`
+	Summary    string    `json:"summary,omitempty"`
+	QueuedAt   time.Time `json:"queued_at"`
+	AgentID    string    `json:"agent_id,omitempty"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+}
+
+// priorityRank orders handoff priorities, most urgent first.
+func priorityRank(p string) int {
+	switch p {
+	case dialogs.PriorityEmergency:
+		return 0
+	case dialogs.PriorityHigh:
+		return 1
+	default:
+		return 2
+	}
+}

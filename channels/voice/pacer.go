@@ -1,0 +1,215 @@
+package voice
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+const (
+	frameDuration = 20 * time.Millisecond
+	outRate       = 48000
+	frameSamples  = outRate / 50 // 960 samples of 48 kHz per 20 ms frame
+)
+
+// rtpWriter is where paced packets go: the call's TrackLocalStaticRTP, which sets SSRC
+// and payload type.
+type rtpWriter interface {
+	WriteRTP(p *rtp.Packet) error
+}
+
+// segment is one prompt to send: ready Opus packets (a cached prompt) or 48 kHz PCM that
+// the pacer encodes frame by frame as it goes, so the first packet never waits for the
+// whole prompt; done then receives the packets for the cache. trigger, when set, is the
+// caller action (end of speech, key press) the audio answers; the first packet is timed
+// from it.
+type segment struct {
+	packets     [][]byte
+	pcm         []int16
+	enc         Encoder
+	done        func(packets [][]byte)
+	trigger     time.Time
+	triggerKind string
+
+	pos   int // packets sent, or samples of pcm consumed
+	built [][]byte
+}
+
+// pacer sends queued audio as 20 ms Opus frames on a ticker, on schedule, so the caller's
+// jitter buffer sees a steady stream; stop drops everything at once for barge-in.
+type pacer struct {
+	out     rtpWriter
+	late    time.Duration
+	m       *metrics
+	log     *slog.Logger
+	onIdle  func()
+	kick    chan struct{}
+	playing atomic.Bool
+
+	mu         sync.Mutex
+	queue      []*segment
+	spurt      bool
+	spurtStart time.Time
+	sent       int // frames sent in the current spurt
+	seq        uint16
+	origin     time.Time
+	frame      []int16
+
+	// counters for benchmarks and tests
+	framesSent atomic.Int64
+	framesLate atomic.Int64
+}
+
+func newPacer(out rtpWriter, late time.Duration, m *metrics, log *slog.Logger, onIdle func()) *pacer {
+	return &pacer{out: out, late: late, m: m, log: log, onIdle: onIdle,
+		kick: make(chan struct{}, 1), origin: time.Now(), frame: make([]int16, frameSamples)}
+}
+
+// play queues audio; when the pacer was idle the first frame goes out at once.
+func (p *pacer) play(s *segment) {
+	if len(s.pcm) == 0 && len(s.packets) == 0 {
+		return
+	}
+	p.mu.Lock()
+	p.queue = append(p.queue, s)
+	p.mu.Unlock()
+	p.playing.Store(true)
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// stop drops all queued audio and reports whether anything was playing.
+func (p *pacer) stop() bool {
+	p.mu.Lock()
+	was := len(p.queue) > 0
+	p.queue, p.spurt = nil, false
+	p.mu.Unlock()
+	p.playing.Store(false)
+	if was && p.onIdle != nil {
+		p.onIdle()
+	}
+	return was
+}
+
+// speaking reports whether bot audio is queued or being sent.
+func (p *pacer) speaking() bool { return p.playing.Load() }
+
+func (p *pacer) run(ctx context.Context) {
+	t := time.NewTicker(frameDuration)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.kick:
+			if p.send(time.Now()) {
+				t.Reset(frameDuration) // align ticks with the new talk spurt
+			}
+		case now := <-t.C:
+			p.send(now)
+		}
+	}
+}
+
+// send writes every frame due at now; it reports whether a talk spurt started.
+func (p *pacer) send(now time.Time) (started bool) {
+	for {
+		pkt, trig, kind, idle, st := p.next(now)
+		started = started || st
+		if idle {
+			p.playing.Store(false)
+			if p.onIdle != nil {
+				p.onIdle()
+			}
+			return started
+		}
+		if pkt == nil {
+			return started
+		}
+		if len(pkt.Payload) == 0 {
+			continue // the frame could not be encoded; its time slot stays empty
+		}
+		if err := p.out.WriteRTP(pkt); err != nil {
+			p.log.Debug("voice: write bot audio", "err", err)
+		}
+		if !trig.IsZero() && p.m != nil {
+			p.m.response.WithLabelValues(kind).Observe(time.Since(trig).Seconds())
+		}
+	}
+}
+
+// next takes the next due frame under the lock and encodes it. idle reports that the
+// queue just drained.
+func (p *pacer) next(now time.Time) (pkt *rtp.Packet, trig time.Time, kind string, idle, started bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		if p.spurt {
+			p.spurt = false
+			return nil, time.Time{}, "", true, false
+		}
+		return nil, time.Time{}, "", false, false
+	}
+	marker := false
+	if !p.spurt {
+		p.spurt, p.spurtStart, p.sent, marker, started = true, now, 0, true, true
+	}
+	due := p.spurtStart.Add(time.Duration(p.sent) * frameDuration)
+	if due.After(now) {
+		return nil, time.Time{}, "", false, started
+	}
+	if now.Sub(due) > p.late {
+		p.framesLate.Add(1)
+		if p.m != nil {
+			p.m.lateFrames.Inc()
+		}
+	}
+	seg := p.queue[0]
+	if seg.pos == 0 && !seg.trigger.IsZero() {
+		trig, kind = seg.trigger, seg.triggerKind
+	}
+	var payload []byte
+	if seg.packets != nil {
+		payload = seg.packets[seg.pos]
+		seg.pos++
+		if seg.pos >= len(seg.packets) {
+			p.queue = p.queue[1:]
+		}
+	} else {
+		// Encode the next 20 ms, padding the prompt's last frame with silence.
+		n := copy(p.frame, seg.pcm[seg.pos:])
+		clear(p.frame[n:])
+		seg.pos += n
+		enc, err := seg.enc.Encode(p.frame)
+		if err != nil {
+			p.log.Debug("voice: encode bot audio", "err", err)
+		} else {
+			// Copy: encoders may reuse their output buffer.
+			payload = append([]byte(nil), enc...)
+			seg.built = append(seg.built, payload)
+		}
+		if seg.pos >= len(seg.pcm) {
+			p.queue = p.queue[1:]
+			if seg.done != nil && err == nil {
+				seg.done(seg.built)
+			}
+		}
+	}
+	// RTP timestamps follow the wall clock across spurts (RFC 3550 §5.1), so the
+	// receiver's jitter buffer sees silence as elapsed time.
+	ts := uint32(p.spurtStart.Sub(p.origin)/time.Millisecond)*(outRate/1000) + uint32(p.sent*frameSamples)
+	p.sent++
+	p.seq++
+	p.framesSent.Add(1)
+	if p.m != nil {
+		p.m.frames.Inc()
+	}
+	return &rtp.Packet{Header: rtp.Header{Version: 2, Marker: marker, SequenceNumber: p.seq, Timestamp: ts},
+		Payload: payload}, trig, kind, false, started
+}

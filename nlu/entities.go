@@ -1,0 +1,386 @@
+package nlu
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// entityExtractor finds entities in normalised text; offsets are normalised rune offsets
+// until Parse maps them back to the original.
+type entityExtractor struct {
+	accountLens map[int]bool
+}
+
+var (
+	// A ticket id as the bot issues it: two letters, date, sequence (RP202611230001), spaces
+	// allowed between groups as customers read it out.
+	reTicket = regexp.MustCompile(`(?i)\b([a-z]{2}) ?((?:\d ?){11}\d)`)
+	// Digit groups possibly split by single spaces, dashes or dots, or a bracketed area code.
+	reDigits       = regexp.MustCompile(`\(?\d+\)?(?:[ \-.]?\(?\d+\)?)*`)
+	reDigitGroup   = regexp.MustCompile(`\d+`)
+	reAddrNumbered = regexp.MustCompile(`[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队)`)
+)
+
+type span struct {
+	typ, value string
+	s, e       int // normalised rune offsets
+}
+
+func byteToRune(s string) []int {
+	m := make([]int, len(s)+1)
+	ri := 0
+	for bi := range s {
+		m[bi] = ri
+		ri++
+	}
+	// fill continuation bytes and the end
+	last := 0
+	for bi := 0; bi <= len(s); bi++ {
+		if bi == len(s) {
+			m[bi] = ri
+			break
+		}
+		if s[bi]&0xC0 != 0x80 {
+			last = m[bi]
+		} else {
+			m[bi] = last
+		}
+	}
+	return m
+}
+
+func digitsOnly(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+var accountContext = []string{"户号", "用户号", "用户编号", "账号", "户头", "缴费号", "客户编号", "电费号"}
+var phoneContext = []string{"电话", "手机", "号码", "联系", "打我", "回电"}
+
+func (x *entityExtractor) extract(norm string, toks []token) []span {
+	b2r := byteToRune(norm)
+	var out []span
+	taken := make([]bool, runeLen(norm)+1)
+	mark := func(s, e int) {
+		for i := s; i < e && i < len(taken); i++ {
+			taken[i] = true
+		}
+	}
+	free := func(s, e int) bool {
+		for i := s; i < e && i < len(taken); i++ {
+			if taken[i] {
+				return false
+			}
+		}
+		return true
+	}
+	hasDigit := strings.ContainsAny(norm, "0123456789")
+	if !hasDigit {
+		// Nothing numeric to find; skip the digit patterns (the most expensive part).
+		out = append(out, x.addresses(norm, b2r, toks)...)
+		out = append(out, scopes(norm, b2r)...)
+		out = append(out, ratings(norm, b2r)...)
+		out = append(out, times(norm, b2r)...)
+		out = append(out, names(norm, b2r)...)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].s < out[j].s })
+		return out
+	}
+	// Ticket ids first: their digits must not become phones or numbers.
+	for _, m := range reTicket.FindAllStringSubmatchIndex(norm, -1) {
+		// a letter just before means this is part of a longer word
+		if m[0] > 0 && isASCIILetter(rune(norm[m[0]-1])) {
+			continue
+		}
+		s, e := b2r[m[0]], b2r[m[1]]
+		val := strings.ToUpper(norm[m[2]:m[3]]) + digitsOnly(norm[m[4]:m[5]])
+		out = append(out, span{EntityTicketID, val, s, e})
+		mark(s, e)
+	}
+	// Digit runs: phones, accounts, numbers.
+	for _, m := range reDigits.FindAllStringIndex(norm, -1) {
+		s, e := b2r[m[0]], b2r[m[1]]
+		if !free(s, e) {
+			continue
+		}
+		raw := norm[m[0]:m[1]]
+		d := digitsOnly(raw)
+		before := norm[:m[0]]
+		if i := len(before) - 18; i > 0 { // ~6 Han characters of context
+			for i < len(before) && before[i]&0xC0 == 0x80 {
+				i++
+			}
+			before = before[i:]
+		}
+		acctCtx := containsAny(before, accountContext)
+		phoneCtx := containsAny(before, phoneContext)
+		grouped := strings.ContainsAny(raw, " -.()")
+		switch {
+		case x.accountLens[len(d)] && (acctCtx || !(isMobile(d) || isLandline(d, raw)) || (!phoneCtx && !grouped && !isMobile(d))):
+			out = append(out, span{EntityAccount, d, s, e})
+		case isMobile(d) || isLandline(d, raw) || (phoneCtx && (len(d) == 7 || len(d) == 8)):
+			out = append(out, span{EntityPhone, d, s, e})
+		case grouped && strings.Contains(raw, "."):
+			// a decimal such as 12.5: one number
+			out = append(out, span{EntityNumber, strings.Trim(raw, " -()"), s, e})
+		case grouped:
+			// unrelated numbers separated by spaces: one entity each
+			for _, g := range reDigitGroup.FindAllStringIndex(raw, -1) {
+				out = append(out, span{EntityNumber, raw[g[0]:g[1]], b2r[m[0]+g[0]], b2r[m[0]+g[1]]})
+			}
+		default:
+			out = append(out, span{EntityNumber, d, s, e})
+		}
+		mark(s, e)
+	}
+	addrs := x.addresses(norm, b2r, toks)
+	// Numbers inside an address (3栋2单元) belong to the address.
+	kept := out[:0]
+	for _, sp := range out {
+		inside := false
+		for _, a := range addrs {
+			if sp.typ == EntityNumber && sp.s >= a.s && sp.e <= a.e {
+				inside = true
+			}
+		}
+		if !inside {
+			kept = append(kept, sp)
+		}
+	}
+	out = append(kept, addrs...)
+	out = append(out, scopes(norm, b2r)...)
+	out = append(out, ratings(norm, b2r)...)
+	out = append(out, times(norm, b2r)...)
+	out = append(out, names(norm, b2r)...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].s < out[j].s })
+	return out
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func isMobile(d string) bool {
+	return len(d) == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9'
+}
+
+// isLandline accepts 区号-号码: a 3- or 4-digit area code starting with 0 and a 7- or 8-digit
+// number, 10 to 12 digits in all.
+func isLandline(d, raw string) bool {
+	if len(d) < 10 || len(d) > 12 || d[0] != '0' || d[1] == '0' {
+		return false
+	}
+	if strings.ContainsAny(raw, " -()") {
+		i := strings.IndexAny(strings.TrimLeft(raw, "("), " -)")
+		area := digitsOnly(strings.TrimLeft(raw, "(")[:max(i, 0)])
+		return len(area) == 3 || len(area) == 4
+	}
+	return true
+}
+
+// Address patterns: a named place (two or more characters before a place suffix) or a
+// numbered part (3栋, 2单元, 501室); an address is a chain of them.
+var (
+	reAddress = regexp.MustCompile(`(?:(?:[\p{Han}A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|路|街|大道|大街|巷|胡同|小区|花园|苑|家园|公寓|大厦|广场|新村|社区|屯|庄|园|城|湾|府))|(?:[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队)))+`)
+	addrLead  = []string{"我家住在", "我家在", "我住在", "我们住在", "住在", "地址是", "地址在", "地址", "位于", "就在", "我在", "我家", "我们", "我是", "在", "住", "是", "的", "到"}
+	addrStop  = []string{"整个", "这个", "那个", "附近", "隔壁", "一个", "整条", "同一个", "我们", "全", "整", "本", "周边", "这", "那", "哪个", "什么", "所有"}
+)
+
+// addrSuffixChars holds every character an address suffix ends with; text without any of them
+// cannot hold an address and skips the (backtracking) address pattern.
+const addrSuffixChars = "省市区县镇乡村路街道巷同园苑寓厦场社屯庄城湾府号院栋幢元室楼组层弄排队"
+
+func (x *entityExtractor) addresses(norm string, b2r []int, toks []token) []span {
+	var out []span
+	if !strings.ContainsAny(norm, addrSuffixChars) {
+		goto ns
+	}
+	for _, m := range reAddress.FindAllStringIndex(norm, -1) {
+		a, b := m[0], m[1]
+		text := norm[a:b]
+		// Cut a lead-in such as 我家在 / 地址是.
+		for changed := true; changed; {
+			changed = false
+			if i := strings.LastIndex(text, "在"); i >= 0 && i < len(text)-3*3 {
+				text, a, changed = text[i+3:], a+i+3, true
+				continue
+			}
+			for _, l := range addrLead {
+				if strings.HasPrefix(text, l) && len(text) > len(l) {
+					text, a, changed = text[len(l):], a+len(l), true
+					break
+				}
+			}
+		}
+		if hasPrefixAny(text, addrStop) || runeLen(text) < 3 {
+			continue
+		}
+		// A lone numbered part (3楼, 5号) is not an address; two parts (3栋2单元) are.
+		named := !isASCIIDigit([]rune(text)[0])
+		parts := len(reAddrNumbered.FindAllString(text, -1))
+		if !named && parts < 2 {
+			continue
+		}
+		out = append(out, span{EntityAddress, text, b2r[a], b2r[b]})
+	}
+	// Place names jieba tags ns (杭州, 朝阳区) outside any found address.
+ns:
+	for _, t := range toks {
+		if t.Tag != "ns" || runeLen(t.Text) < 2 {
+			continue
+		}
+		inside := false
+		for _, o := range out {
+			if t.Start < o.e && t.End > o.s {
+				inside = true
+			}
+		}
+		if !inside {
+			out = append(out, span{EntityAddress, t.Text, t.Start, t.End})
+		}
+	}
+	return out
+}
+
+var scopeWords = []struct {
+	phrase, value string
+}{
+	{"就我家", ScopeSelf}, {"只有我家", ScopeSelf}, {"只是我家", ScopeSelf}, {"就我们家", ScopeSelf}, {"只有我们家", ScopeSelf},
+	{"邻居有电", ScopeSelf}, {"邻居家有电", ScopeSelf}, {"对门有电", ScopeSelf}, {"隔壁有电", ScopeSelf}, {"别人家有电", ScopeSelf},
+	{"别家有电", ScopeSelf}, {"邻居都有电", ScopeSelf}, {"邻居家都有电", ScopeSelf}, {"就我一家", ScopeSelf}, {"只有我一家", ScopeSelf},
+	{"我家", ScopeSelf}, {"家里", ScopeSelf}, {"屋头", ScopeSelf},
+	{"整栋楼", ScopeBuilding}, {"整幢楼", ScopeBuilding}, {"整个楼", ScopeBuilding}, {"整个单元", ScopeBuilding}, {"整单元", ScopeBuilding},
+	{"楼上楼下都", ScopeBuilding}, {"楼上楼下", ScopeBuilding}, {"整栋", ScopeBuilding}, {"全楼", ScopeBuilding}, {"这栋楼", ScopeBuilding},
+	{"一栋楼", ScopeBuilding}, {"我们楼", ScopeBuilding}, {"邻居也", ScopeBuilding}, {"邻居都没电", ScopeBuilding}, {"邻居家也", ScopeBuilding},
+	{"整个小区", ScopeArea}, {"一片", ScopeArea}, {"全村", ScopeArea}, {"整个村", ScopeArea}, {"整条街", ScopeArea}, {"附近都", ScopeArea},
+	{"全小区", ScopeArea}, {"小区都", ScopeArea}, {"整个片区", ScopeArea}, {"周围都", ScopeArea}, {"周边都", ScopeArea}, {"一条街", ScopeArea},
+	{"整片", ScopeArea}, {"我们村", ScopeArea}, {"整个镇", ScopeArea}, {"整个街道", ScopeArea}, {"附近的都", ScopeArea}, {"大面积", ScopeArea},
+	{"整个社区", ScopeArea}, {"好几栋", ScopeArea}, {"全镇", ScopeArea},
+}
+
+// scopes returns the outage range. An explicit range phrase beats the bare 我家 / 家里, which
+// only counts when nothing wider is said.
+func scopes(norm string, b2r []int) []span {
+	var best *span
+	rank := func(p string) int {
+		if p == "我家" || p == "家里" || p == "屋头" {
+			return 0
+		}
+		return 1
+	}
+	bestRank := -1
+	for _, w := range scopeWords {
+		i := strings.Index(norm, w.phrase)
+		if i < 0 {
+			continue
+		}
+		r := rank(w.phrase)
+		if r > bestRank {
+			s := span{EntityScope, w.value, b2r[i], b2r[i+len(w.phrase)]}
+			best, bestRank = &s, r
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return []span{*best}
+}
+
+var ratingWords = []struct {
+	phrase string
+	value  string
+}{
+	{"非常不满意", "1"}, {"很不满意", "1"}, {"特别不满意", "1"}, {"不太满意", "2"}, {"不怎么满意", "2"}, {"不是很满意", "2"}, {"不满意", "1"},
+	{"非常满意", "5"}, {"十分满意", "5"}, {"特别满意", "5"}, {"很满意", "5"}, {"比较满意", "4"}, {"基本满意", "4"}, {"还算满意", "4"}, {"满意", "5"},
+	{"很差", "1"}, {"太差", "1"}, {"非常差", "1"}, {"差评", "1"}, {"好评", "5"}, {"还行", "4"}, {"还可以", "4"}, {"一般般", "3"}, {"一般", "3"},
+	{"五星", "5"}, {"四星", "4"}, {"三星", "3"}, {"两星", "2"}, {"二星", "2"}, {"一星", "1"},
+}
+
+var reRatingDigit = regexp.MustCompile(`([1-5]) ?(?:分|星|颗星)`)
+var reRatingBare = regexp.MustCompile(`^(?:打|给|评)?([1-5])(?:分|星)?$`)
+
+func ratings(norm string, b2r []int) []span {
+	if !strings.ContainsAny(norm, "满意差评行可般星分12345") {
+		return nil
+	}
+	for _, w := range ratingWords {
+		if i := strings.Index(norm, w.phrase); i >= 0 {
+			return []span{{EntityRating, w.value, b2r[i], b2r[i+len(w.phrase)]}}
+		}
+	}
+	if m := reRatingDigit.FindStringSubmatchIndex(norm); m != nil {
+		// 10分 is not a rating of 0; the match must not be preceded by a digit
+		if m[0] == 0 || !isASCIIDigit(rune(norm[m[0]-1])) {
+			return []span{{EntityRating, norm[m[2]:m[3]], b2r[m[0]], b2r[m[1]]}}
+		}
+	}
+	trim := strings.TrimRight(norm, "!.。 ")
+	if m := reRatingBare.FindStringSubmatchIndex(trim); m != nil {
+		return []span{{EntityRating, trim[m[2]:m[3]], b2r[m[0]], b2r[m[1]]}}
+	}
+	return nil
+}
+
+var reTime = regexp.MustCompile(`(?:(?:今天|明天|后天|昨天|前天|大后天|今晚|明晚|昨晚|今早|明早|今儿|明儿|这周[一二三四五六日天]?|下周[一二三四五六日天]?|星期[一二三四五六日天]|周[一二三四五六日]|[0-9]{1,2}月[0-9]{1,2}[日号]|[0-9]{1,2}[日号](?:上午|下午|晚上)))?(?:上午|下午|晚上|早上|中午|凌晨|傍晚|半夜|夜里)?(?:[0-9]{1,2}(?:点|时|:)(?:[0-9]{1,2}分?|半|一刻|钟)?(?:左右)?)|(?:今天|明天|后天|昨天|前天|大后天|今晚|明晚|昨晚|今早|明早|这周[一二三四五六日天]?|下周[一二三四五六日天]?|星期[一二三四五六日天]|周[一二三四五六日]|[0-9]{1,2}月[0-9]{1,2}[日号])(?:上午|下午|晚上|早上|中午|凌晨|傍晚)?|(?:上午|下午|晚上|早上|中午|凌晨|傍晚|半夜)|几点|什么时候|多久|多长时间|刚才|刚刚|[0-9]+(?:个)?(?:小时|分钟|天)(?:了|前|后|之前|以后)?`)
+
+// timeChars: a time expression contains one of them.
+const timeChars = "点时天晚早午周期几刻月号久刚小分凌傍夜候"
+
+func times(norm string, b2r []int) []span {
+	if !strings.ContainsAny(norm, timeChars) {
+		return nil
+	}
+	var out []span
+	for _, m := range reTime.FindAllStringIndex(norm, -1) {
+		out = append(out, span{EntityTime, norm[m[0]:m[1]], b2r[m[0]], b2r[m[1]]})
+	}
+	return out
+}
+
+// Common surnames, so 我姓X and X先生 are read only when X can be a surname.
+const surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+
+var (
+	reNameSurname = regexp.MustCompile(`姓(\p{Han})`)
+	reNameCalled  = regexp.MustCompile(`(?:我叫|我的名字是|名字叫|我名字叫|我是|叫我|联系人是|联系人)(\p{Han}{2,3})`)
+	reNameTitle   = regexp.MustCompile(`(\p{Han})(?:先生|女士|小姐|师傅|阿姨|大爷|大姐|老师|经理)`)
+)
+
+var nameTail = []string{"的", "了", "啊", "呀", "吧", "在", "家", "住", "电", "是", "想", "要", "我", "这", "那"}
+
+func names(norm string, b2r []int) []span {
+	if !strings.ContainsAny(norm, "姓叫是名人生士姐傅姨爷师理") {
+		return nil
+	}
+	if m := reNameSurname.FindStringSubmatchIndex(norm); m != nil {
+		if s := norm[m[2]:m[3]]; strings.Contains(surnames, s) {
+			// 姓刘 or 姓刘名X: value is what follows 姓 up to a non-name character
+			return []span{{EntityName, s, b2r[m[2]], b2r[m[3]]}}
+		}
+	}
+	if m := reNameCalled.FindStringSubmatchIndex(norm); m != nil {
+		v := []rune(norm[m[2]:m[3]])
+		for len(v) > 2 && containsAny(string(v[len(v)-1]), nameTail) {
+			v = v[:len(v)-1]
+		}
+		if strings.ContainsRune(surnames, v[0]) && !containsAny(string(v[1:]), nameTail) {
+			return []span{{EntityName, string(v), b2r[m[2]], b2r[m[2]] + len(v)}}
+		}
+	}
+	if m := reNameTitle.FindStringSubmatchIndex(norm); m != nil {
+		if s := norm[m[2]:m[3]]; strings.Contains(surnames, s) {
+			return []span{{EntityName, s, b2r[m[2]], b2r[m[3]]}}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,551 @@
+package nlu
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/ and the merged intents.yaml")
+
+const devSetPath = "../../shared/tools/nlu_dev.tsv"
+
+var (
+	sharedOnce   sync.Once
+	sharedParser *Parser
+	sharedErr    error
+)
+
+// testParser builds one Parser for the whole test binary: loading jieba takes a second.
+func testParser(t testing.TB) *Parser {
+	t.Helper()
+	sharedOnce.Do(func() { sharedParser, sharedErr = New(Config{}) })
+	require.NoError(t, sharedErr)
+	return sharedParser
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want error
+	}{
+		{"account length", Config{AccountLengths: []int{2}}, ErrConfig},
+		{"threshold", Config{OutOfScopeThreshold: 1.5}, ErrConfig},
+		{"temperature", Config{Temperature: -1}, ErrConfig},
+		{"yaml", Config{Training: []byte("greet: [unclosed")}, ErrTrainingData},
+		{"missing intent", Config{Training: []byte("greet:\n  - 你好\n")}, ErrTrainingData},
+		{"dict dir", Config{DictDir: t.TempDir()}, ErrDictionary},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := New(tt.cfg)
+			require.ErrorIs(t, err, tt.want)
+			require.Nil(t, p)
+		})
+	}
+}
+
+func TestNewRejectsUnknownIntent(t *testing.T) {
+	var b strings.Builder
+	for _, in := range append(Intents, "weather") {
+		fmt.Fprintf(&b, "%s:\n  - 例子%s\n", in, in)
+	}
+	_, err := New(Config{Training: []byte(b.String())})
+	require.ErrorIs(t, err, ErrTrainingData)
+	require.Contains(t, err.Error(), "weather")
+}
+
+// goldenLines runs f over every line of testdata/NAME.input and compares with NAME.golden.
+func goldenLines(t *testing.T, name string, f func(string) string) {
+	t.Helper()
+	in, err := os.ReadFile(filepath.Join("testdata", name+".input"))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	for _, line := range strings.Split(strings.TrimRight(string(in), "\n"), "\n") {
+		fmt.Fprintf(&out, "%s\t%s\n", line, f(line))
+	}
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, out.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test -update to create %s", golden)
+	require.Equal(t, string(want), out.String())
+}
+
+func TestNormalizeGolden(t *testing.T) {
+	p := testParser(t)
+	goldenLines(t, "normalize", func(s string) string {
+		n, _, _ := p.analyse(s)
+		return string(n.Runes)
+	})
+}
+
+func TestSegmentGolden(t *testing.T) {
+	p := testParser(t)
+	goldenLines(t, "segment", func(s string) string {
+		return strings.Join(p.Parse(s).Tokens, " ")
+	})
+}
+
+func TestNormalize(t *testing.T) {
+	p := testParser(t)
+	tests := []struct{ in, want string }{
+		{"停電了", "停电了"},
+		{"１３９１２３４５６７８", "13912345678"},
+		{"幺三九一二三四五六七八", "13912345678"},
+		{"两百三十六", "236"},
+		{"电话零五七一八八八八六六六六", "电话057188886666"},
+		{"洞幺洞", "010"},
+		{"一千零八", "1008"},
+		{"一万二", "12000"},
+		{"三百五", "350"},
+		{"十五号楼", "15号楼"},
+		{"打五星", "打5星"},
+		{"下午三点来", "下午3点来"},
+		{"一下", "一下"},
+		{"一般", "一般"},
+		{"十分满意", "十分满意"},
+		{"千万别", "千万别"},
+		{"万一", "万一"},
+		{"三四天", "三四天"},
+		{"啊啊啊啊没电", "啊没电"},
+		{"没电了！！！", "没电了!"},
+		{"好的😀👍", "好的"},
+		{"  你好　", "你好"},
+		{"电话13888888888", "电话13888888888"},
+		{"冇电", "没电"},
+		{"跳匝了", "跳闸了"},
+		{"停店了", "停电了"},
+		{"保险思烧了", "保险丝烧了"},
+		{"听点音乐", "听点音乐"},
+		{"ＲＰ２０２６", "RP2026"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			n, _, _ := p.analyse(tt.in)
+			require.Equal(t, tt.want, string(n.Runes))
+			require.Len(t, n.Src, len(n.Runes))
+		})
+	}
+}
+
+func TestEntities(t *testing.T) {
+	p := testParser(t)
+	type ent struct{ typ, value, orig string }
+	tests := []struct {
+		in   string
+		want []ent
+	}{
+		// phones
+		{"我电话13912345678", []ent{{EntityPhone, "13912345678", "13912345678"}}},
+		{"手機號碼１３９１２３４５６７８", []ent{{EntityPhone, "13912345678", "１３９１２３４５６７８"}}},
+		{"幺三九一二三四五六七八", []ent{{EntityPhone, "13912345678", "幺三九一二三四五六七八"}}},
+		{"139 1234 5678", []ent{{EntityPhone, "13912345678", "139 1234 5678"}}},
+		{"座机0571-88886666", []ent{{EntityPhone, "057188886666", "0571-88886666"}}},
+		{"座机 010 12345678", []ent{{EntityPhone, "01012345678", "010 12345678"}}},
+		{"電話零五七一八八八八六六六六", []ent{{EntityPhone, "057188886666", "零五七一八八八八六六六六"}}},
+		// accounts
+		{"户号3100123456", []ent{{EntityAccount, "3100123456", "3100123456"}}},
+		{"戶號是３１００１２３４５６", []ent{{EntityAccount, "3100123456", "３１００１２３４５６"}}},
+		{"户号三幺洞洞幺二三四五六", []ent{{EntityAccount, "3100123456", "三幺洞洞幺二三四五六"}}},
+		// tickets
+		{"工单RP202611230001", []ent{{EntityTicketID, "RP202611230001", "RP202611230001"}}},
+		{"单号rp 2026 1123 0001", []ent{{EntityTicketID, "RP202611230001", "rp 2026 1123 0001"}}},
+		{"單號ＲＰ２０２６１１２３０００１", []ent{{EntityTicketID, "RP202611230001", "ＲＰ２０２６１１２３０００１"}}},
+		// addresses
+		{"我家住在阳光花园3栋2单元501室", []ent{{EntityAddress, "阳光花园3栋2单元501室", "阳光花园3栋2单元501室"}, {EntityScope, ScopeSelf, "我家"}}},
+		{"地址是文三路88号", []ent{{EntityAddress, "文三路88号", "文三路88号"}}},
+		{"住在陽光花園三棟", []ent{{EntityAddress, "阳光花园3栋", "陽光花園三棟"}}},
+		{"李家村五组", []ent{{EntityAddress, "李家村5组", "李家村五组"}}},
+		// scope
+		{"就我家没电", []ent{{EntityScope, ScopeSelf, "就我家"}}},
+		{"邻居有电", []ent{{EntityScope, ScopeSelf, "邻居有电"}}},
+		{"整栋楼都停了", []ent{{EntityScope, ScopeBuilding, "整栋楼"}}},
+		{"整個單元都黑了", []ent{{EntityScope, ScopeBuilding, "整個單元"}}},
+		{"整个小区都停电", []ent{{EntityScope, ScopeArea, "整个小区"}}},
+		{"全村都没电", []ent{{EntityScope, ScopeArea, "全村"}}},
+		{"附近都黑了", []ent{{EntityScope, ScopeArea, "附近都"}}},
+		// numbers
+		{"两百三十六度", []ent{{EntityNumber, "236", "两百三十六"}}},
+		{"欠了１２.５元", []ent{{EntityNumber, "12.5", "１２.５"}}},
+		// ratings
+		{"非常满意", []ent{{EntityRating, "5", "非常满意"}}},
+		{"比较满意", []ent{{EntityRating, "4", "比较满意"}}},
+		{"一般", []ent{{EntityRating, "3", "一般"}}},
+		{"不太满意", []ent{{EntityRating, "2", "不太满意"}}},
+		{"很差", []ent{{EntityRating, "1", "很差"}}},
+		{"五星", []ent{{EntityRating, "5", "五星"}}},
+		{"打３分", []ent{{EntityRating, "3", "３分"}, {EntityNumber, "3", "３"}}},
+		{"4", []ent{{EntityNumber, "4", "4"}, {EntityRating, "4", "4"}}},
+		// times
+		{"明天下午三点", []ent{{EntityTime, "明天下午3点", "明天下午三点"}}},
+		{"几点来电", []ent{{EntityTime, "几点", "几点"}}},
+		// names
+		{"我姓刘", []ent{{EntityName, "刘", "刘"}}},
+		{"我叫张三", []ent{{EntityName, "张三", "张三"}}},
+		{"劉先生", []ent{{EntityName, "刘", "劉"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			res := p.Parse(tt.in)
+			orig := []rune(tt.in)
+			var got []ent
+			for _, e := range res.Entities {
+				if e.Type == EntityNumber && hasType(tt.want, EntityNumber) == false {
+					continue // incidental numbers are checked in their own cases
+				}
+				if e.Type == EntityTime && !hasType(tt.want, EntityTime) {
+					continue
+				}
+				got = append(got, ent{e.Type, e.Value, string(orig[e.Start:e.End])})
+			}
+			require.ElementsMatch(t, tt.want, got, "entities of %q: %+v", tt.in, res.Entities)
+		})
+	}
+}
+
+func hasType[T interface {
+	~struct{ typ, value, orig string }
+}](es []T, typ string) bool {
+	for _, e := range es {
+		if struct{ typ, value, orig string }(e).typ == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAccountLengthConfigurable(t *testing.T) {
+	p, err := New(Config{AccountLengths: []int{12}})
+	require.NoError(t, err)
+	defer p.Close()
+	e, ok := p.Parse("户号310012345678").First(EntityAccount)
+	require.True(t, ok)
+	require.Equal(t, "310012345678", e.Value)
+	_, ok = p.Parse("户号3100123456").First(EntityAccount)
+	require.False(t, ok)
+}
+
+func TestPolarityAndShortAnswers(t *testing.T) {
+	p := testParser(t)
+	tests := []struct {
+		in, pol, intent string
+	}{
+		{"没跳", PolarityNo, IntentDeny},
+		{"没有跳闸", PolarityNo, ""},
+		{"不是", PolarityNo, IntentDeny},
+		{"没得", PolarityNo, IntentDeny},
+		{"冇", PolarityNo, IntentDeny},
+		{"不用了", PolarityNo, IntentDeny},
+		{"没有", PolarityNo, IntentDeny},
+		{"是的", PolarityYes, IntentAffirm},
+		{"嗯", PolarityYes, IntentAffirm},
+		{"对头", PolarityYes, IntentAffirm},
+		{"要得", PolarityYes, IntentAffirm},
+		{"对", PolarityYes, IntentAffirm},
+		{"好的", PolarityYes, IntentAffirm},
+		{"行", PolarityYes, IntentAffirm},
+		{"没问题", PolarityYes, IntentAffirm},
+		{"跳了", PolarityYes, ""},
+		{"亮了", PolarityYes, ""},
+		{"是不是跳闸了", PolarityNone, ""},
+		{"跳了，推不上去", PolarityYes, IntentPowerOutage},
+		{"没有，还是没电", PolarityNo, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			res := p.Parse(tt.in)
+			require.Equal(t, tt.pol, res.Polarity)
+			if tt.intent != "" {
+				require.Equal(t, tt.intent, res.Intent)
+			}
+		})
+	}
+}
+
+func TestPhraseRules(t *testing.T) {
+	p := testParser(t)
+	tests := []struct{ in, want string }{
+		{"电线断了", IntentSafetyHazard},
+		{"有根线掉地上了", IntentSafetyHazard},
+		{"電箱冒煙了", IntentSafetyHazard},
+		{"插座打火", IntentSafetyHazard},
+		{"有人触电了", IntentSafetyHazard},
+		{"电线杆倒了", IntentSafetyHazard},
+		{"转人工", IntentHumanAgent},
+		{"我要人工客服", IntentHumanAgent},
+		{"找真人", IntentHumanAgent},
+		{"打火机在哪买", IntentOutOfScope},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			res := p.Parse(tt.in)
+			require.Equal(t, tt.want, res.Intent, "%+v", res.Ranking)
+			require.GreaterOrEqual(t, res.Confidence, 0.0)
+			require.LessOrEqual(t, res.Confidence, 1.0)
+		})
+	}
+}
+
+func TestAgitation(t *testing.T) {
+	p := testParser(t)
+	calm := p.Parse("我家停电了").Agitation
+	require.Zero(t, calm)
+	require.Zero(t, p.Parse("我电话13912345678").Agitation, "12345 inside a phone number is no threat")
+	tests := []string{
+		"再不来我就打12345投诉你们",
+		"我要找媒体曝光你们！！！",
+		"你们这帮废物，太不像话了",
+		"快点快点快点啊啊啊",
+	}
+	for _, in := range tests {
+		t.Run(in, func(t *testing.T) {
+			a := p.Parse(in).Agitation
+			require.Greater(t, a, 0.25)
+			require.LessOrEqual(t, a, 1.0)
+		})
+	}
+	require.Greater(t, p.Parse("垃圾！！你们这帮废物，我要起诉，找记者曝光！！！").Agitation, p.Parse("我要投诉").Agitation)
+}
+
+func TestEmptyAndNoise(t *testing.T) {
+	p := testParser(t)
+	for _, in := range []string{"", "   ", "！！！", "😀😀", "\x00\xff", "?"} {
+		res := p.Parse(in)
+		require.Equal(t, IntentOutOfScope, res.Intent, "%q", in)
+		require.NotNil(t, res.Entities)
+		require.NotNil(t, res.Tokens)
+	}
+}
+
+// readTSV reads intent<TAB>utterance lines, skipping comments.
+func readTSV(t *testing.T, path string) [][2]string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var out [][2]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "#") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		a, b, ok := strings.Cut(l, "\t")
+		require.True(t, ok, l)
+		out = append(out, [2]string{a, b})
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// canon compares sentences ignoring punctuation, spaces and script.
+func canon(p *Parser, s string) string {
+	n, _, _ := p.analyse(s)
+	return strings.Map(func(r rune) rune {
+		if isHan(r) || isASCIIDigit(r) || isASCIILetter(r) {
+			return r
+		}
+		return -1
+	}, strings.ToLower(string(n.Runes)))
+}
+
+func TestEvaluationSetsAreNotTrainedOn(t *testing.T) {
+	p := testParser(t)
+	ex, err := parseTraining(trainingYAML)
+	require.NoError(t, err)
+	trained := map[string]string{}
+	for _, e := range ex {
+		trained[canon(p, e.text)] = e.intent
+	}
+	for _, path := range []string{devSetPath, "testdata/heldout.tsv"} {
+		for _, row := range readTSV(t, path) {
+			_, dup := trained[canon(p, row[1])]
+			require.False(t, dup, "%s: %q is in the training data", path, row[1])
+		}
+	}
+}
+
+func evalFile(t *testing.T, path string) Report {
+	p := testParser(t)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rep, err := Evaluate(p, f)
+	require.NoError(t, err)
+	var b strings.Builder
+	_, _ = rep.WriteTo(&b)
+	t.Log("\n" + b.String())
+	return rep
+}
+
+func TestDevSetAccuracy(t *testing.T) {
+	rep := evalFile(t, devSetPath)
+	require.Greater(t, rep.Total, 40)
+	require.GreaterOrEqual(t, rep.Accuracy(), 0.95)
+}
+
+func TestHeldOutAccuracy(t *testing.T) {
+	rep := evalFile(t, "testdata/heldout.tsv")
+	require.Greater(t, rep.Total, 100)
+	require.GreaterOrEqual(t, rep.Accuracy(), 0.92)
+}
+
+func TestEvaluateReport(t *testing.T) {
+	p := testParser(t)
+	in := "# comment\ngreet\t你好\npower_outage|outage_info\t停电了\nthanks\t我家停电了\n\n"
+	rep, err := Evaluate(p, strings.NewReader(in))
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Total)
+	require.Equal(t, 2, rep.Correct)
+	require.Equal(t, []Confusion{{IntentThanks, IntentPowerOutage, 1}}, rep.Confusions)
+	var b strings.Builder
+	_, err = rep.WriteTo(&b)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Equal(t, "accuracy: 0.667 (2/3)", lines[len(lines)-1])
+	require.Contains(t, b.String(), "thanks -> power_outage")
+
+	_, err = Evaluate(p, strings.NewReader("greet 你好\n"))
+	require.ErrorIs(t, err, ErrEvalInput)
+	_, err = Evaluate(p, strings.NewReader("weather\t下雨吗\n"))
+	require.ErrorIs(t, err, ErrEvalInput)
+}
+
+func TestConfidenceCalibrated(t *testing.T) {
+	p := testParser(t)
+	require.Greater(t, p.clf.temp, 0.0)
+	for _, in := range []string{"我家停电了", "嗯", "推荐一部电影", "这个那个", "電費多少"} {
+		res := p.Parse(in)
+		require.GreaterOrEqual(t, res.Confidence, 0.0)
+		require.LessOrEqual(t, res.Confidence, 1.0)
+		sum := 0.0
+		for _, r := range res.Ranking {
+			sum += r.Confidence
+		}
+		require.LessOrEqual(t, sum, 1.001)
+	}
+}
+
+func TestParallelParse(t *testing.T) {
+	p := testParser(t)
+	inputs := []string{"我家停電了", "户号3100123456", "电线断了", "转人工", "整个小区都停电", "幺三九一二三四五六七八"}
+	want := make([]Result, len(inputs))
+	for i, in := range inputs {
+		want[i] = p.Parse(in)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 50; k++ {
+				i := (g + k) % len(inputs)
+				require.Equal(t, want[i], p.Parse(inputs[i]))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestTrainingDataMerged keeps intents.yaml the merge of the part files the data engineers
+// write; `go test -run TestTrainingDataMerged -update` regenerates it.
+func TestTrainingDataMerged(t *testing.T) {
+	parts, err := filepath.Glob("intents_part*.yaml")
+	require.NoError(t, err)
+	if len(parts) == 0 {
+		t.Log("no part files: intents.yaml is the source")
+		return
+	}
+	// Sentences of the evaluation sets never enter training, even when a part file has them.
+	p := testParser(t)
+	held := map[string]bool{}
+	for _, path := range []string{devSetPath, "testdata/heldout.tsv"} {
+		for _, row := range readTSV(t, path) {
+			held[canon(p, row[1])] = true
+		}
+	}
+	merged := map[string][]string{}
+	var out bytes.Buffer
+	out.WriteString("# Generated by `go test -run TestTrainingDataMerged -update` from intents_part*.yaml\n")
+	out.WriteString("# (edit the parts); sentences of the evaluation sets are left out.\n")
+	for _, part := range parts {
+		data, err := os.ReadFile(part)
+		require.NoError(t, err)
+		var m map[string][]string
+		require.NoError(t, yaml.Unmarshal(data, &m), part)
+		for k, v := range m {
+			require.NotContains(t, merged, k, "intent %s in two part files", k)
+			kept := []string{}
+			for _, ex := range v {
+				if !held[canon(p, ex)] {
+					kept = append(kept, ex)
+				}
+			}
+			merged[k] = kept
+		}
+	}
+	for _, in := range Intents {
+		require.GreaterOrEqual(t, len(merged[in]), 40, "intent %s", in)
+		node := map[string][]string{in: merged[in]}
+		b, err := yaml.Marshal(node)
+		require.NoError(t, err)
+		out.Write(b)
+	}
+	if *update {
+		require.NoError(t, os.WriteFile("intents.yaml", out.Bytes(), 0o644))
+	}
+	got, err := os.ReadFile("intents.yaml")
+	require.NoError(t, err)
+	require.Equal(t, out.String(), string(got), "intents.yaml is stale: run go test -run TestTrainingDataMerged -update")
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"我家停电了", "幺三九一二三四五六七八", "RP202611230001", "两百三十六", "整个小区", "\xff\xfe", "電費１２３", "😀啊啊啊啊", "0571-88886666", "姓刘"} {
+		f.Add(s)
+	}
+	p := testParser(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		res := p.Parse(s)
+		require.Equal(t, s, res.Text)
+		require.True(t, utf8.ValidString(res.Normalized))
+		require.GreaterOrEqual(t, res.Confidence, 0.0)
+		require.LessOrEqual(t, res.Confidence, 1.0)
+		require.GreaterOrEqual(t, res.Agitation, 0.0)
+		require.LessOrEqual(t, res.Agitation, 1.0)
+		n := utf8.RuneCountInString(s)
+		for _, e := range res.Entities {
+			require.True(t, 0 <= e.Start && e.Start < e.End && e.End <= n, "entity %+v in %q", e, s)
+			require.True(t, utf8.ValidString(e.Value))
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	p := testParser(b)
+	inputs := []string{"我家停电了", "总闸跳了合不上去,整栋楼都黑了", "户号3100123456,电话13912345678", "电线断了掉在地上", "這個月電費怎麼這麼高", "嗯"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Parse(inputs[i%len(inputs)])
+	}
+}
+
+func BenchmarkNew(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		p, err := New(Config{})
+		require.NoError(b, err)
+		p.Close()
+	}
+}
