@@ -22,6 +22,7 @@ func runNLU(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.SetOutput(stderr)
 	accounts := fs.String("account-lengths", "10", "comma-separated digit counts of an account number (户号)")
 	threshold := fs.Float64("threshold", nlu.DefaultOutOfScopeThreshold, "top probability under which the intent is out_of_scope")
+	minFreq := fs.Int("jieba-min-freq", nlu.DefaultMinWordFreq, "drop jieba dictionary words rarer than this (1 keeps all)")
 	dictDir := fs.String("jieba-dict", "", "folder with jieba.dict.utf8 and hmm_model.utf8 (default: the gojieba module's)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dianbao nlu [flags] [eval FILE]\n\nReads utterances on stdin and writes one JSON line each; eval scores intent<TAB>utterance lines.\n\n")
@@ -43,7 +44,7 @@ func runNLU(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments %q", rest)
 	}
-	p, err := nlu.New(nlu.Config{AccountLengths: lens, OutOfScopeThreshold: *threshold, DictDir: *dictDir, Logger: logger})
+	p, err := nlu.New(nlu.Config{AccountLengths: lens, OutOfScopeThreshold: *threshold, DictDir: *dictDir, MinWordFreq: *minFreq, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -15,7 +16,11 @@ import (
 // benchHandle runs b.N turns on the bolt store, 20 turns per conversation, and reports
 // the per-turn latency percentiles. Every ticketEvery-th turn opens a work order (fsynced).
 func benchHandle(b *testing.B, opt store.Options, ticketEvery int) {
-	st, err := store.OpenBolt(filepath.Join(b.TempDir(), "bench.db"), opt)
+	dir := b.TempDir()
+	if d := os.Getenv("BENCH_DIR"); d != "" {
+		dir = d
+	}
+	st, err := store.OpenBolt(filepath.Join(dir, fmt.Sprintf("bench-%d.db", time.Now().UnixNano())), opt)
 	if err != nil {
 		b.Fatal(err)
 	}

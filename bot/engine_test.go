@@ -164,7 +164,11 @@ type syncWriter struct {
 	w  *bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.w.Write(p) }
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
 
 func texts(evs []bot.Event) []string {
 	var out []string
@@ -518,4 +522,32 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, label, value stri
 		}
 	}
 	return 0
+}
+
+func TestUpdateTicketFollowUp(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	evs, err := h.e.Handle(ctx, "f", bot.Input{Text: "家里没电"})
+	require.NoError(t, err)
+	id := evs[1].Ticket.ID
+
+	_, _, err = h.e.UpdateTicket(ctx, id, bot.StatusClosed)
+	require.ErrorIs(t, err, bot.ErrBadTransition)
+	_, _, err = h.e.UpdateTicket(ctx, "RP209901010001", bot.StatusDispatched)
+	require.ErrorIs(t, err, bot.ErrNotFound)
+	for _, st := range []string{bot.StatusDispatched, bot.StatusOnSite} {
+		tk, evs, err := h.e.UpdateTicket(ctx, id, st)
+		require.NoError(t, err)
+		require.Equal(t, st, tk.Status)
+		require.Empty(t, evs)
+	}
+	steps := h.dl.steps
+	tk, evs, err := h.e.UpdateTicket(ctx, id, bot.StatusResolved)
+	require.NoError(t, err)
+	require.Equal(t, bot.StatusResolved, tk.Status)
+	require.Equal(t, steps+1, h.dl.steps, "a resolved ticket asks the 回访 question in its live session")
+	require.NotEmpty(t, evs)
+	list, err := h.e.Tickets(ctx, bot.TicketFilter{Status: bot.StatusResolved})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
 }

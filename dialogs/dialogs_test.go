@@ -57,13 +57,15 @@ func runScenario(t *testing.T, w *fakeWorld, turns []exch) *session {
 func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
 
 var (
-	yes     = func(text string) nlu.Result { return utt(text, nlu.IntentAffirm, pol(nlu.PolarityYes)) }
-	no      = func(text string) nlu.Result { return utt(text, nlu.IntentDeny, pol(nlu.PolarityNo)) }
-	phone   = func(p string) nlu.Result { return utt(p, "", ent(nlu.EntityPhone, p)) }
-	name    = func(text, n string) nlu.Result { return utt(text, "", ent(nlu.EntityName, n)) }
-	addr    = func(a string) nlu.Result { return utt(a, "", ent(nlu.EntityAddress, a)) }
-	bye     = utt("没有别的事了,谢谢,再见", nlu.IntentGoodbye)
-	outage  = func(text string, opts ...func(*nlu.Result)) nlu.Result { return utt(text, nlu.IntentPowerOutage, opts...) }
+	yes    = func(text string) nlu.Result { return utt(text, nlu.IntentAffirm, pol(nlu.PolarityYes)) }
+	no     = func(text string) nlu.Result { return utt(text, nlu.IntentDeny, pol(nlu.PolarityNo)) }
+	phone  = func(p string) nlu.Result { return utt(p, "", ent(nlu.EntityPhone, p)) }
+	name   = func(text, n string) nlu.Result { return utt(text, "", ent(nlu.EntityName, n)) }
+	addr   = func(a string) nlu.Result { return utt(a, "", ent(nlu.EntityAddress, a)) }
+	bye    = utt("没有别的事了,谢谢,再见", nlu.IntentGoodbye)
+	outage = func(text string, opts ...func(*nlu.Result)) nlu.Result {
+		return utt(text, nlu.IntentPowerOutage, opts...)
+	}
 	scope   = func(text, v string) nlu.Result { return utt(text, "", ent(nlu.EntityScope, v)) }
 	dunno   = utt("不知道", "", conf(0.2))
 	garbage = utt("今天天气怎么样", "", conf(0.2))
@@ -692,4 +694,80 @@ func BenchmarkStep(b *testing.B) {
 			st, _ = m.Step(st, Turn{Parse: p, Now: testNow, World: w})
 		}
 	}
+}
+
+func TestEdgeTransitions(t *testing.T) {
+	tests := []struct {
+		name   string
+		agents bool
+		turns  []exch
+	}{
+		{"a bare phone misread as goodbye still answers the phone question", false, []exch{
+			{in: utt("我要投诉", nlu.IntentComplaint), expect: ExpectDetail},
+			{in: utt("抄表员上周来抄表的时候态度非常差还骂人", nlu.IntentComplaint), expect: ExpectName},
+			{in: utt("姓刘", "", ent(nlu.EntityName, "刘")), expect: ExpectPhone},
+			{in: utt("13712345678", nlu.IntentGoodbye, conf(0.996), func(r *nlu.Result) {
+				r.Entities = []nlu.Entity{{Type: nlu.EntityPhone, Value: "13712345678", Start: 0, End: 11}}
+			}), expect: ExpectConfirm},
+		}},
+		{"offer of a human declined", false, []exch{
+			{in: garbage, expect: ExpectMenu},
+			{in: garbage, expect: ExpectConfirm},
+			{in: no("不用了"), expect: ExpectMenu, acts: nil},
+		}},
+		{"offer of a human answered with a new need", false, []exch{
+			{in: garbage, expect: ExpectMenu},
+			{in: garbage, expect: ExpectConfirm},
+			{in: utt("电费怎么交", nlu.IntentPayment, conf(0.6)), expect: ExpectMenu, acts: []string{"resolved:info"}},
+		}},
+		{"third miss hands over", false, []exch{
+			{in: garbage, expect: ExpectMenu},
+			{in: garbage, expect: ExpectConfirm},
+			{in: garbage, expect: ExpectPhone, acts: []string{"handoff:normal"}},
+		}},
+		{"correction of the address by naming it", false, []exch{
+			{in: outage("整栋楼停电", ent(nlu.EntityAddress, "光明路1号"), ent(nlu.EntityName, "刘"), ent(nlu.EntityPhone, "13712345678")), expect: ExpectConfirm},
+			{in: no("不对"), expect: ExpectDetail},
+			{in: utt("地址说错了", ""), expect: ExpectAddress},
+			{in: utt("光明路11号", ""), expect: ExpectConfirm, has: []string{"光明路11号"}},
+		}},
+		{"agitation with an agent free and the phone known", true, []exch{
+			{in: utt("气死我了！！！你们到底管不管！！", nlu.IntentOutOfScope, agit(0.9), ent(nlu.EntityPhone, "13712345678")), expect: ExpectNone,
+				has: []string{"理解您的心情"}, acts: []string{"handoff:high"}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld()
+			w.agents = tc.agents
+			runScenario(t, w, tc.turns)
+		})
+	}
+}
+
+func TestComplaintCategory(t *testing.T) {
+	for text, want := range map[string]string{
+		"营业厅工作人员态度差":   "service",
+		"门口施工挖断了路":     "grid_construction",
+		"电压太低空调开不了":    "power_quality",
+		"一个月停电五次":      "outage",
+		"这个月电费多收了一百块": "billing",
+		"说不上来":         "service",
+	} {
+		require.Equal(t, want, complaintCategory(text), text)
+	}
+}
+
+func TestEmergencyArrivalConfigurable(t *testing.T) {
+	m, err := New(Config{Commitments: Commitments{ArrivalEmergency: 30 * time.Minute}})
+	require.NoError(t, err)
+	st, _ := m.Step(State{}, Turn{Kind: TurnOpen, Now: testNow, World: newWorld()})
+	_, acts := m.Step(st, Turn{Parse: utt("电线断了", nlu.IntentSafetyHazard, ent(nlu.EntityAddress, "人民路1号"), ent(nlu.EntityPhone, "13712345678")), Now: testNow, World: newWorld()})
+	var texts []string
+	for _, a := range acts {
+		if s, ok := a.(Say); ok {
+			texts = append(texts, s.Text)
+		}
+	}
+	require.Contains(t, strings.Join(texts, ""), "30分钟")
 }

@@ -883,7 +883,7 @@ func (c *turn) offerHumanAnswer() {
 type emptyWorld struct{}
 
 func (emptyWorld) Outages(string, time.Time, time.Duration) []Outage { return nil }
-func (emptyWorld) Account(string) (Account, bool)                   { return Account{}, false }
-func (emptyWorld) Ticket(string) (TicketView, bool)                 { return TicketView{}, false }
-func (emptyWorld) TicketsByPhone(string) []TicketView               { return nil }
-func (emptyWorld) AgentsAvailable() bool                            { return false }
+func (emptyWorld) Account(string) (Account, bool)                    { return Account{}, false }
+func (emptyWorld) Ticket(string) (TicketView, bool)                  { return TicketView{}, false }
+func (emptyWorld) TicketsByPhone(string) []TicketView                { return nil }
+func (emptyWorld) AgentsAvailable() bool                             { return false }

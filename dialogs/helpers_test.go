@@ -123,16 +123,16 @@ func newMachine(t testing.TB) *Machine {
 // session drives a machine like the runtime does: it fills {ticket_id} and {due} from the
 // ticket created in the same step and renders a readable transcript.
 type session struct {
-	t      testing.TB
-	m      *Machine
-	w      *fakeWorld
-	st     State
-	now    time.Time
-	seq    int
-	lines  []string
-	last   []Action
-	all    []Action
-	tix    []CreateTicket
+	t     testing.TB
+	m     *Machine
+	w     *fakeWorld
+	st    State
+	now   time.Time
+	seq   int
+	lines []string
+	last  []Action
+	all   []Action
+	tix   []CreateTicket
 }
 
 func newSession(t testing.TB, w *fakeWorld) *session {

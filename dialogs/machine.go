@@ -144,17 +144,17 @@ type State struct {
 	// Paused is a dialog interrupted by an agitation handoff, resumed after the callback.
 	Paused *Frame `json:"paused,omitempty"`
 
-	Misses       int    `json:"misses,omitempty"`        // consecutive turns not understood
-	VerifyFails  int    `json:"verify_fails,omitempty"`  // identity checks failed this session
-	Verified     string `json:"verified,omitempty"`      // account verified this session
-	Handed       bool   `json:"handed,omitempty"`        // a handoff was requested
-	Resolved     int    `json:"resolved,omitempty"`      // needs met this session
-	RatingAsked  bool   `json:"rating_asked,omitempty"`  // the satisfaction question was asked
-	Satisfaction int    `json:"satisfaction,omitempty"`  // the customer's rating, 1–5
-	FollowUp     string `json:"follow_up,omitempty"`     // ticket id of a 回访 in progress
-	Ended        bool   `json:"ended,omitempty"`         // End was emitted
-	Turns        int    `json:"turns,omitempty"`         // steps taken
-	LastIntent   string `json:"last_intent,omitempty"`   // the intent that opened the dialog
+	Misses       int    `json:"misses,omitempty"`       // consecutive turns not understood
+	VerifyFails  int    `json:"verify_fails,omitempty"` // identity checks failed this session
+	Verified     string `json:"verified,omitempty"`     // account verified this session
+	Handed       bool   `json:"handed,omitempty"`       // a handoff was requested
+	Resolved     int    `json:"resolved,omitempty"`     // needs met this session
+	RatingAsked  bool   `json:"rating_asked,omitempty"` // the satisfaction question was asked
+	Satisfaction int    `json:"satisfaction,omitempty"` // the customer's rating, 1–5
+	FollowUp     string `json:"follow_up,omitempty"`    // ticket id of a 回访 in progress
+	Ended        bool   `json:"ended,omitempty"`        // End was emitted
+	Turns        int    `json:"turns,omitempty"`        // steps taken
+	LastIntent   string `json:"last_intent,omitempty"`  // the intent that opened the dialog
 }
 
 // Frame is a paused dialog.

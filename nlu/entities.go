@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // entityExtractor finds entities in normalised text; offsets are normalised rune offsets
@@ -13,11 +14,6 @@ type entityExtractor struct {
 }
 
 var (
-	// A ticket id as the bot issues it: two letters, date, sequence (RP202611230001), spaces
-	// allowed between groups as customers read it out.
-	reTicket = regexp.MustCompile(`(?i)\b([a-z]{2}) ?((?:\d ?){11}\d)`)
-	// Digit groups possibly split by single spaces, dashes or dots, or a bracketed area code.
-	reDigits       = regexp.MustCompile(`\(?\d+\)?(?:[ \-.]?\(?\d+\)?)*`)
 	reDigitGroup   = regexp.MustCompile(`\d+`)
 	reAddrNumbered = regexp.MustCompile(`[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队)`)
 )
@@ -92,18 +88,14 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 		return out
 	}
 	// Ticket ids first: their digits must not become phones or numbers.
-	for _, m := range reTicket.FindAllStringSubmatchIndex(norm, -1) {
-		// a letter just before means this is part of a longer word
-		if m[0] > 0 && isASCIILetter(rune(norm[m[0]-1])) {
-			continue
-		}
+	for _, m := range ticketIDs(norm) {
 		s, e := b2r[m[0]], b2r[m[1]]
-		val := strings.ToUpper(norm[m[2]:m[3]]) + digitsOnly(norm[m[4]:m[5]])
+		val := strings.ToUpper(norm[m[0]:m[0]+2]) + digitsOnly(norm[m[0]+2:m[1]])
 		out = append(out, span{EntityTicketID, val, s, e})
 		mark(s, e)
 	}
 	// Digit runs: phones, accounts, numbers.
-	for _, m := range reDigits.FindAllStringIndex(norm, -1) {
+	for _, m := range digitRuns(norm) {
 		s, e := b2r[m[0]], b2r[m[1]]
 		if !free(s, e) {
 			continue
@@ -161,6 +153,70 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 	return out
 }
 
+// ticketIDs finds two letters (not inside a longer word) followed by twelve digits, single
+// spaces allowed between them; it returns byte spans. Hand-written: the equivalent regular
+// expression backtracks heavily on digit-rich text.
+func ticketIDs(s string) [][2]int {
+	var out [][2]int
+	for i := 0; i+14 <= len(s); i++ {
+		if !isASCIILetter(rune(s[i])) || !isASCIILetter(rune(s[i+1])) || (i > 0 && isASCIILetter(rune(s[i-1]))) {
+			continue
+		}
+		j := i + 2
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+		n := 0
+		for j < len(s) && n < 12 {
+			if isASCIIDigit(rune(s[j])) {
+				n++
+				j++
+				continue
+			}
+			if s[j] == ' ' && n > 0 && j+1 < len(s) && isASCIIDigit(rune(s[j+1])) {
+				j++
+				continue
+			}
+			break
+		}
+		if n == 12 && (j == len(s) || !isASCIIDigit(rune(s[j]))) {
+			out = append(out, [2]int{i, j})
+			i = j - 1
+		}
+	}
+	return out
+}
+
+// digitRuns finds runs of digits joined by single separators (space, dash, dot) or brackets
+// around an area code: 139 1234 5678, 0571-88886666, (0571)88886666. It returns byte spans.
+func digitRuns(s string) [][2]int {
+	var out [][2]int
+	digitAt := func(k int) bool { return k < len(s) && isASCIIDigit(rune(s[k])) }
+	for i := 0; i < len(s); i++ {
+		if !digitAt(i) && !(s[i] == '(' && digitAt(i+1)) {
+			continue
+		}
+		j := i
+		for j < len(s) {
+			c := s[j]
+			switch {
+			case isASCIIDigit(rune(c)):
+				j++
+			case c == '(' && digitAt(j+1), c == ')' && j > i && isASCIIDigit(rune(s[j-1])) && (digitAt(j+1) || (j+2 < len(s) && strings.ContainsRune(" -", rune(s[j+1])) && digitAt(j+2))):
+				j++
+			case (c == ' ' || c == '-' || c == '.') && j > i && (isASCIIDigit(rune(s[j-1])) || s[j-1] == ')') && (digitAt(j+1) || (j+1 < len(s) && s[j+1] == '(' && digitAt(j+2))):
+				j++
+			default:
+				goto done
+			}
+		}
+	done:
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
+
 func containsAny(s string, subs []string) bool {
 	for _, x := range subs {
 		if strings.Contains(s, x) {
@@ -200,9 +256,41 @@ var (
 // cannot hold an address and skips the (backtracking) address pattern.
 const addrSuffixChars = "省市区县镇乡村路街道巷同园苑寓厦场社屯庄城湾府号院栋幢元室楼组层弄排队"
 
+var (
+	addrNamed    = []string{"省", "市", "区", "县", "镇", "乡", "村", "路", "街", "大道", "巷", "胡同", "小区", "花园", "苑", "家园", "公寓", "大厦", "广场", "社区", "屯", "庄", "园", "城", "湾", "府"}
+	addrNumbered = []string{"号", "栋", "幢", "单元", "室", "楼", "组", "层", "弄", "排", "队"}
+)
+
+// addressPossible is a cheap test that spares most utterances the backtracking address pattern:
+// a named suffix with two characters before it, or a numbered suffix after a digit.
+func addressPossible(s string) bool {
+	if !strings.ContainsAny(s, addrSuffixChars) {
+		return false
+	}
+	for _, suf := range addrNamed {
+		if i := strings.LastIndex(s, suf); i >= 0 && utf8.RuneCountInString(s[:i]) >= 2 {
+			return true
+		}
+	}
+	for _, suf := range addrNumbered {
+		for off := 0; ; {
+			i := strings.Index(s[off:], suf)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i > 0 && isASCIIDigit(rune(s[i-1])) {
+				return true
+			}
+			off = i + len(suf)
+		}
+	}
+	return false
+}
+
 func (x *entityExtractor) addresses(norm string, b2r []int, toks []token) []span {
 	var out []span
-	if !strings.ContainsAny(norm, addrSuffixChars) {
+	if !addressPossible(norm) {
 		goto ns
 	}
 	for _, m := range reAddress.FindAllStringIndex(norm, -1) {
@@ -331,20 +419,112 @@ func ratings(norm string, b2r []int) []span {
 	return nil
 }
 
-var reTime = regexp.MustCompile(`(?:(?:今天|明天|后天|昨天|前天|大后天|今晚|明晚|昨晚|今早|明早|今儿|明儿|这周[一二三四五六日天]?|下周[一二三四五六日天]?|星期[一二三四五六日天]|周[一二三四五六日]|[0-9]{1,2}月[0-9]{1,2}[日号]|[0-9]{1,2}[日号](?:上午|下午|晚上)))?(?:上午|下午|晚上|早上|中午|凌晨|傍晚|半夜|夜里)?(?:[0-9]{1,2}(?:点|时|:)(?:[0-9]{1,2}分?|半|一刻|钟)?(?:左右)?)|(?:今天|明天|后天|昨天|前天|大后天|今晚|明晚|昨晚|今早|明早|这周[一二三四五六日天]?|下周[一二三四五六日天]?|星期[一二三四五六日天]|周[一二三四五六日]|[0-9]{1,2}月[0-9]{1,2}[日号])(?:上午|下午|晚上|早上|中午|凌晨|傍晚)?|(?:上午|下午|晚上|早上|中午|凌晨|傍晚|半夜)|几点|什么时候|多久|多长时间|刚才|刚刚|[0-9]+(?:个)?(?:小时|分钟|天)(?:了|前|后|之前|以后)?`)
-
 // timeChars: a time expression contains one of them.
-const timeChars = "点时天晚早午周期几刻月号久刚小分凌傍夜候"
+const timeChars = "点时天晚早午周期几刻月号久刚小分凌傍夜候:"
 
+var (
+	timeDays = []string{"大后天", "今天", "明天", "后天", "昨天", "前天", "今晚", "明晚", "昨晚", "今早", "明早", "今儿", "明儿",
+		"这周一", "这周二", "这周三", "这周四", "这周五", "这周六", "这周日", "这周末", "这周", "下周一", "下周二", "下周三",
+		"下周四", "下周五", "下周六", "下周日", "下周", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日",
+		"星期天", "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周末"}
+	timePeriods = []string{"上午", "下午", "晚上", "早上", "中午", "凌晨", "傍晚", "半夜", "夜里"}
+	timeFixed   = []string{"几点", "什么时候", "多久", "多长时间", "刚才", "刚刚"}
+)
+
+// times finds time expressions: [day][period][clock] (明天下午3点半), a bare day or period,
+// a question (几点, 什么时候) or a duration (3个小时了). Hand-written for speed.
 func times(norm string, b2r []int) []span {
 	if !strings.ContainsAny(norm, timeChars) {
 		return nil
 	}
 	var out []span
-	for _, m := range reTime.FindAllStringIndex(norm, -1) {
-		out = append(out, span{EntityTime, norm[m[0]:m[1]], b2r[m[0]], b2r[m[1]]})
+	for i := 0; i < len(norm); {
+		j := matchTime(norm, i)
+		if j > i {
+			out = append(out, span{EntityTime, norm[i:j], b2r[i], b2r[j]})
+			i = j
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(norm[i:])
+		i += n
 	}
 	return out
+}
+
+func matchTime(s string, i int) int {
+	if p := prefixOf(s[i:], timeFixed); p != "" {
+		return i + len(p)
+	}
+	j := i
+	// 11月23日 / 23号 as the day part
+	if k := digitsAt(s, j); k > j && k-j <= 2 {
+		if m := prefixOf(s[k:], []string{"月"}); m != "" {
+			if k2 := digitsAt(s, k+len(m)); k2 > k+len(m) {
+				if d := prefixOf(s[k2:], []string{"日", "号"}); d != "" {
+					j = k2 + len(d)
+				}
+			}
+		}
+	}
+	if j == i {
+		if p := prefixOf(s[j:], timeDays); p != "" {
+			j += len(p)
+		}
+	}
+	if p := prefixOf(s[j:], timePeriods); p != "" {
+		j += len(p)
+	}
+	// clock: 3点, 3点半, 3点15分, 15:30, 3点钟左右
+	if k := digitsAt(s, j); k > j && k-j <= 2 {
+		if u := prefixOf(s[k:], []string{"点", "时", ":"}); u != "" {
+			e := k + len(u)
+			if m := digitsAt(s, e); m > e && m-e <= 2 {
+				e = m
+				if f := prefixOf(s[e:], []string{"分"}); f != "" {
+					e += len(f)
+				}
+			} else if f := prefixOf(s[e:], []string{"半", "一刻", "钟"}); f != "" {
+				e += len(f)
+			}
+			if f := prefixOf(s[e:], []string{"左右"}); f != "" {
+				e += len(f)
+			}
+			if u != ":" || e > k+1 {
+				return e
+			}
+		}
+		if j == i {
+			// a duration: 3个小时了, 2天前
+			e := k
+			if f := prefixOf(s[e:], []string{"个"}); f != "" {
+				e += len(f)
+			}
+			if u := prefixOf(s[e:], []string{"小时", "分钟", "天"}); u != "" {
+				e += len(u)
+				if f := prefixOf(s[e:], []string{"之前", "以后", "了", "前", "后"}); f != "" {
+					e += len(f)
+				}
+				return e
+			}
+		}
+	}
+	return j
+}
+
+func digitsAt(s string, i int) int {
+	for i < len(s) && isASCIIDigit(rune(s[i])) {
+		i++
+	}
+	return i
+}
+
+func prefixOf(s string, ps []string) string {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // Common surnames, so 我姓X and X先生 are read only when X can be a surname.

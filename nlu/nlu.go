@@ -34,6 +34,9 @@ type Config struct {
 	Temperature float64
 	// DictDir holds jieba.dict.utf8 and hmm_model.utf8; default: the gojieba module's own.
 	DictDir string
+	// MinWordFreq drops jieba dictionary words rarer than this (memory and start-up); default
+	// DefaultMinWordFreq, 1 keeps the whole dictionary.
+	MinWordFreq int
 	// Training replaces the embedded intents.yaml (same format), for experiments and tests.
 	Training []byte
 	// Logger receives start-up information; default discards.
@@ -42,6 +45,9 @@ type Config struct {
 
 // DefaultOutOfScopeThreshold is the probability under which no intent is trusted.
 const DefaultOutOfScopeThreshold = 0.3
+
+// DefaultMinWordFreq keeps the jieba words seen at least this often in its corpus.
+const DefaultMinWordFreq = 5
 
 // Parser understands utterances. It is built once (dictionaries and training take about a
 // second and a half) and is safe for concurrent use.
@@ -53,6 +59,7 @@ type Parser struct {
 	hom       *homophones
 	clf       *softmaxClassifier
 	ent       entityExtractor
+	answers   answerIndex
 	closeOnce sync.Once
 	// Examples is the number of training utterances, for reports.
 	examples int
@@ -73,6 +80,9 @@ func New(cfg Config) (*Parser, error) {
 			return nil, fmt.Errorf("%w: account length %d outside 4..20", ErrConfig, n)
 		}
 	}
+	if cfg.MinWordFreq == 0 {
+		cfg.MinWordFreq = DefaultMinWordFreq
+	}
 	if cfg.OutOfScopeThreshold == 0 {
 		cfg.OutOfScopeThreshold = DefaultOutOfScopeThreshold
 	}
@@ -87,7 +97,7 @@ func New(cfg Config) (*Parser, error) {
 		data = trainingYAML
 	}
 	start := time.Now()
-	p := &Parser{cfg: cfg, log: cfg.Logger, ent: entityExtractor{accountLens: map[int]bool{}}}
+	p := &Parser{cfg: cfg, log: cfg.Logger, ent: entityExtractor{accountLens: map[int]bool{}}, answers: newAnswerIndex()}
 	for _, n := range cfg.AccountLengths {
 		p.ent.accountLens[n] = true
 	}
@@ -100,13 +110,16 @@ func New(cfg Config) (*Parser, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.seg, segErr = newSegmenter(cfg.DictDir)
+		p.seg, segErr = newSegmenter(cfg.DictDir, cfg.MinWordFreq)
 	}()
 	examples, err := parseTraining(data)
 	if err == nil {
 		var cc *openCC
 		cc, err = newOpenCC("t2s.json")
 		p.norm.t2s = cc
+		if err == nil {
+			p.norm.traditional = traditionalRunes(cc)
+		}
 	}
 	p.hom = newHomophones()
 	wg.Wait()
@@ -252,7 +265,7 @@ func (p *Parser) Parse(text string) Result {
 	res.Intent, res.Confidence = Intents[best], probs[best]
 
 	low := strings.ToLower(norm)
-	pol, pure := polarity(low)
+	pol, pure := polarity(p.answers, low)
 	res.Polarity = pol
 	prob := func(in string) float64 { return probs[slices.Index(Intents, in)] }
 	switch {

@@ -34,6 +34,42 @@ func (n *normText) origSpan(s, e int) (int, int) {
 // and no runs of repeated characters.
 type normalizer struct {
 	t2s *openCC
+	// traditional holds the characters OpenCC changes; text without any skips the C call.
+	traditional map[rune]bool
+}
+
+// traditionalRunes asks OpenCC once, at start-up, which CJK characters it converts.
+func traditionalRunes(cc *openCC) map[rune]bool {
+	var src []rune
+	for r := rune(0x3400); r <= 0x9FFF; r++ {
+		src = append(src, r)
+	}
+	for r := rune(0xF900); r <= 0xFAFF; r++ {
+		src = append(src, r)
+	}
+	dst := []rune(cc.Convert(string(src)))
+	set := map[rune]bool{}
+	if len(dst) != len(src) {
+		return nil // cannot tell: convert every text
+	}
+	for i, r := range src {
+		if dst[i] != r {
+			set[r] = true
+		}
+	}
+	return set
+}
+
+func (z *normalizer) needsT2S(rs []rune) bool {
+	if z.traditional == nil {
+		return hasHan(rs)
+	}
+	for _, r := range rs {
+		if z.traditional[r] {
+			return true
+		}
+	}
+	return false
 }
 
 // dialectMap folds single-character dialect forms into Mandarin (Cantonese 冇 = 没).
@@ -55,7 +91,7 @@ func (z *normalizer) Normalize(text string) *normText {
 	// Traditional → simplified. OpenCC maps almost always rune for rune; when a phrase rule
 	// changes the length, fall back to converting rune by rune to keep the offset map exact.
 	conv := orig
-	if z.t2s != nil && hasHan(orig) {
+	if z.t2s != nil && z.needsT2S(orig) {
 		c := []rune(z.t2s.Convert(text))
 		if len(c) == len(orig) {
 			conv = c

@@ -90,7 +90,7 @@ var genericNo = map[string]bool{"不是的": true, "不是": true, "没有的": 
 
 // polarity reads a yes/no answer from simplified, lower-cased text and reports whether the
 // utterance is nothing but a generic yes or no (then its intent is affirm or deny).
-func polarity(s string) (pol string, pure bool) {
+func polarity(ix answerIndex, s string) (pol string, pure bool) {
 	core := strings.Map(func(r rune) rune {
 		if isHan(r) || isASCIILetter(r) || isASCIIDigit(r) {
 			return r
@@ -101,7 +101,7 @@ func polarity(s string) (pol string, pure bool) {
 		return PolarityNone, false
 	}
 	// Pure answer: the core is a sequence of lexicon words and fillers only.
-	if p, ok := pureAnswer(core); ok {
+	if p, ok := pureAnswer(ix, core); ok {
 		return p, true
 	}
 	// Questions such as 是不是 / 有没有 carry no answer.
@@ -111,25 +111,25 @@ func polarity(s string) (pol string, pure bool) {
 		}
 	}
 	// A longer sentence: its first marker decides, longest phrase at a position first.
-	rs := []rune(core)
-	for i := range rs {
-		w, p := longestAnswerWord(string(rs[i:]), false)
-		if runeLen(w) < 2 || weakYes[w] {
+	for i := range core {
+		aw, ok := ix.longest(core[i:], false)
+		if !ok || runeLen(aw.word) < 2 || aw.weak {
 			continue
 		}
-		return p, false
+		return aw.pol, false
 	}
 	return PolarityNone, false
 }
 
-func pureAnswer(core string) (string, bool) {
+func pureAnswer(ix answerIndex, core string) (string, bool) {
 	if runeLen(core) > 8 {
 		return "", false
 	}
 	pol, sawEn := "", false
 	for rest := core; rest != ""; {
-		w, p := longestAnswerWord(rest, true)
-		if w != "" {
+		aw, ok := ix.longest(rest, true)
+		w, p := aw.word, aw.pol
+		if ok {
 			rest = rest[len(w):]
 			if w == "嗯" || w == "恩" {
 				sawEn = true
@@ -159,19 +159,39 @@ func pureAnswer(core string) (string, bool) {
 	return pol, pol != ""
 }
 
-// longestAnswerWord finds the longest yes/no lexicon word at the start of s (only bare-answer
-// words when generic is set) and its polarity.
-func longestAnswerWord(s string, generic bool) (string, string) {
-	best, pol := "", ""
-	for _, w := range yesWords {
-		if len(w) > len(best) && strings.HasPrefix(s, w) && (!generic || genericYes[w]) {
-			best, pol = w, PolarityYes
+// answerIndex maps a first rune to the yes/no lexicon words starting with it.
+type answerIndex map[rune][]answerWord
+
+type answerWord struct {
+	word, pol     string
+	generic, weak bool
+}
+
+func newAnswerIndex() answerIndex {
+	ix := answerIndex{}
+	add := func(words []string, pol string, generic map[string]bool) {
+		for _, w := range words {
+			r := []rune(w)[0]
+			ix[r] = append(ix[r], answerWord{w, pol, generic[w], weakYes[w]})
 		}
 	}
-	for _, w := range noWords {
-		if len(w) > len(best) && strings.HasPrefix(s, w) && (!generic || genericNo[w]) {
-			best, pol = w, PolarityNo
+	add(yesWords, PolarityYes, genericYes)
+	add(noWords, PolarityNo, genericNo)
+	return ix
+}
+
+// longest finds the longest lexicon word at the start of s (only bare-answer words when
+// generic is set).
+func (ix answerIndex) longest(s string, generic bool) (answerWord, bool) {
+	var best answerWord
+	found := false
+	for _, r := range s {
+		for _, w := range ix[r] {
+			if len(w.word) > len(best.word) && strings.HasPrefix(s, w.word) && (!generic || w.generic) {
+				best, found = w, true
+			}
 		}
+		break
 	}
-	return best, pol
+	return best, found
 }

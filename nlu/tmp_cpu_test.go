@@ -17,7 +17,14 @@ func TestTmpCPU(t *testing.T){
  c0=cpuNow(); for i:=0;i<2000;i++{p.clf.Predict(f,pr)}; fmt.Println("predict",(cpuNow()-c0)/2000)
  s2:="户号3100123456,电话13912345678"; t2:=p.seg.Segment(s2)
  c0=cpuNow(); for i:=0;i<2000;i++{p.ent.extract(s2,t2)}; fmt.Println("entities2",(cpuNow()-c0)/2000)
- c0=cpuNow(); for i:=0;i<2000;i++{polarity(string(n.Runes))}; fmt.Println("polarity",(cpuNow()-c0)/2000)
+ b2r:=byteToRune(s2)
+ c0=cpuNow(); for i:=0;i<2000;i++{p.ent.addresses(s2,b2r,t2)}; fmt.Println("addr",(cpuNow()-c0)/2000)
+ c0=cpuNow(); for i:=0;i<2000;i++{times(s2,b2r)}; fmt.Println("times",(cpuNow()-c0)/2000)
+ c0=cpuNow(); for i:=0;i<2000;i++{ratings(s2,b2r)}; fmt.Println("ratings",(cpuNow()-c0)/2000)
+ c0=cpuNow(); for i:=0;i<2000;i++{scopes(s2,b2r)}; fmt.Println("scopes",(cpuNow()-c0)/2000)
+ c0=cpuNow(); for i:=0;i<2000;i++{names(s2,b2r)}; fmt.Println("names",(cpuNow()-c0)/2000)
+ c0=cpuNow(); for i:=0;i<2000;i++{polarity(p.answers,string(n.Runes))}; fmt.Println("polarity",(cpuNow()-c0)/2000)
  c0=cpuNow(); for i:=0;i<2000;i++{agitation("总闸跳了合不上去,整栋楼都黑了",string(n.Runes))}; fmt.Println("agitation",(cpuNow()-c0)/2000)
  c0=cpuNow(); for i:=0;i<2000;i++{findPhrase(string(n.Runes), safetyPhrases, safetyExclusions)}; fmt.Println("safety",(cpuNow()-c0)/2000)
 }
+func TestTmpTrad(t *testing.T){ p:=testParser(t); fmt.Println("trad set", len(p.norm.traditional)) }

@@ -122,7 +122,7 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 		return fail(err)
 	}
 	a.Engine = eng
-	ops := &engineOps{e: eng, st: st, dir: dir, now: cfg.Now}
+	ops := &engineOps{e: eng, dir: dir}
 	desk, err = agent.NewDesk(agent.DeskConfig{Canned: cfg.File.Canned, Now: cfg.Now}, ops, a.Bus, q, log, reg)
 	if err != nil {
 		return fail(err)
@@ -229,9 +229,7 @@ func (c chatEngine) History(ctx context.Context, id string) ([]bot.Event, error)
 // engineOps adapts the engine, store and directory to the console and the operator API.
 type engineOps struct {
 	e   *bot.Engine
-	st  bot.Store
 	dir *bot.Directory
-	now func() time.Time
 }
 
 var (
@@ -243,7 +241,7 @@ func (o *engineOps) Session(ctx context.Context, id string) (bot.Session, error)
 	return o.e.Session(ctx, id)
 }
 func (o *engineOps) Ticket(ctx context.Context, id string) (bot.Ticket, error) {
-	return o.st.Ticket(ctx, id)
+	return o.e.Ticket(ctx, id)
 }
 func (o *engineOps) Assign(ctx context.Context, sessionID, agentID string) error {
 	_, err := o.e.Assign(ctx, sessionID, agentID)
@@ -262,7 +260,7 @@ func (o *engineOps) End(ctx context.Context, sessionID, agentID, disposition str
 	return err
 }
 func (o *engineOps) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
-	return o.st.Tickets(ctx, f)
+	return o.e.Tickets(ctx, f)
 }
 func (o *engineOps) Outages() []dialogs.Outage         { return o.dir.OutageList() }
 func (o *engineOps) PutOutage(out dialogs.Outage) error { return o.dir.PutOutage(out) }
@@ -270,21 +268,9 @@ func (o *engineOps) Sessions(ctx context.Context) ([]bot.Session, error) {
 	return o.e.Sessions(ctx)
 }
 
-// followUpper is the engine's 回访 operation, when it has one.
-type followUpper interface {
-	UpdateTicketStatus(ctx context.Context, id, status string) (bot.Ticket, error)
-}
-
+// UpdateTicketStatus moves a ticket on; the engine asks the 回访 question of a resolved
+// repair's customer in their session.
 func (o *engineOps) UpdateTicketStatus(ctx context.Context, id, status string) (bot.Ticket, error) {
-	if f, ok := any(o.e).(followUpper); ok {
-		return f.UpdateTicketStatus(ctx, id, status)
-	}
-	t, err := o.st.Ticket(ctx, id)
-	if err != nil {
-		return bot.Ticket{}, err
-	}
-	if err := t.Transition(status, o.now()); err != nil {
-		return bot.Ticket{}, err
-	}
-	return t, o.st.PutTicket(ctx, t)
+	t, _, err := o.e.UpdateTicket(ctx, id, status)
+	return t, err
 }

@@ -332,3 +332,95 @@ func TestOperatorOutageAnnouncedAndTickets(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+func operator(t *testing.T, method, url, body string) (int, map[string]any, []any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer dev-operator-token")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var obj map[string]any
+	var list []any
+	if json.Unmarshal(raw, &obj) != nil {
+		require.NoError(t, json.Unmarshal(raw, &list), string(raw))
+	}
+	return resp.StatusCode, obj, list
+}
+
+func TestOperatorResolvedRepairAsksFollowUp(t *testing.T) {
+	_, base := startApp(t)
+	c := dial(t, base, "/ws/chat", nil)
+	var ticketID, session string
+	for i, text := range []string{"我家停电了", "整栋楼都停了", "星河湾小区8栋2单元", "张先生", "13812345678", "是的"} {
+		id := fmt.Sprint("r", i)
+		c.send(map[string]string{"type": "message", "text": text, "id": id})
+		for _, m := range c.until(ack(id)) {
+			if m["type"] == "session" {
+				session = m["session"].(string)
+			}
+			if m["type"] == "ticket" {
+				ticketID = m["ticket"].(map[string]any)["id"].(string)
+			}
+		}
+	}
+	require.NotEmpty(t, ticketID, "the triage created a repair ticket")
+
+	code, _, list := operator(t, "GET", base+"/api/tickets?kind=repair&status=open", "")
+	require.Equal(t, 200, code)
+	require.Len(t, list, 1)
+	require.Equal(t, ticketID, list[0].(map[string]any)["id"])
+	code, _, list = operator(t, "GET", base+"/api/tickets?kind=complaint", "")
+	require.Equal(t, 200, code)
+	require.Empty(t, list)
+	code, _, _ = operator(t, "GET", base+"/api/tickets?since=yesterday", "")
+	require.Equal(t, 400, code)
+
+	code, obj, _ := operator(t, "PATCH", base+"/api/tickets/"+ticketID, `{"status":"closed"}`)
+	require.Equal(t, http.StatusConflict, code, obj)
+	code, _, _ = operator(t, "PATCH", base+"/api/tickets/RP000", `{"status":"dispatched"}`)
+	require.Equal(t, http.StatusNotFound, code)
+	code, _, _ = operator(t, "PATCH", base+"/api/tickets/"+ticketID, `{"status":`)
+	require.Equal(t, http.StatusBadRequest, code)
+	for _, st := range []string{"dispatched", "on_site", "resolved"} {
+		code, obj, _ = operator(t, "PATCH", base+"/api/tickets/"+ticketID, `{"status":"`+st+`"}`)
+		require.Equal(t, 200, code, obj)
+		require.Equal(t, st, obj["status"])
+	}
+	// The connected customer is asked the 回访 question now…
+	got := c.until(func(m map[string]any) bool { return m["type"] == "message" && m["expect"] == "satisfaction" })
+	require.Contains(t, got[len(got)-1]["text"], ticketID)
+	c.ws.Close()
+
+	// …and sees it again with its quick replies on the next visit.
+	c2 := dial(t, base, "/ws/chat", nil)
+	c2.send(map[string]string{"type": "resume", "session": session})
+	got = c2.until(typ("history"))
+	hist := got[len(got)-1]["events"].([]any)
+	last := hist[len(hist)-1].(map[string]any)
+	require.Equal(t, "satisfaction", last["expect"])
+}
+
+func TestQueuePositionsPushed(t *testing.T) {
+	_, base := startApp(t)
+	agentConn := dial(t, base, "/ws/agent", login(t, base))
+	agentConn.until(typ("agents"))
+	var sessions []string
+	var customers []*wsClient
+	for i := range 3 {
+		c := dial(t, base, "/ws/chat", nil)
+		c.send(map[string]string{"type": "message", "text": "转人工", "id": "q"})
+		got := c.until(func(m map[string]any) bool { return m["type"] == "handoff" && m["position"] == float64(i+1) && m["eta_seconds"] != nil })
+		sessions = append(sessions, got[0]["session"].(string))
+		customers = append(customers, c)
+	}
+	agentConn.send(map[string]string{"type": "accept", "session": sessions[0]})
+	agentConn.until(typ("session"))
+	// Everyone behind moves up one place and hears it.
+	for i, c := range customers[1:] {
+		c.until(func(m map[string]any) bool { return m["type"] == "handoff" && m["status"] == "queued" && m["position"] == float64(i+1) })
+	}
+}

@@ -61,7 +61,7 @@ func TestStoreSessions(t *testing.T) {
 			require.ErrorIs(t, err, bot.ErrNotFound)
 
 			want := bot.Session{ID: "s1", Mode: bot.ModeQueued, Expect: "phone", Created: clk.Now(), Updated: clk.Now(),
-				Handoff: &bot.HandoffInfo{Priority: "high", Reason: "agitation", QueuedAt: clk.Now()},
+				Handoff:    &bot.HandoffInfo{Priority: "high", Reason: "agitation", QueuedAt: clk.Now()},
 				Transcript: []bot.Event{bot.Message(bot.FromBot, "您好", "menu", nil)}}
 			require.NoError(t, s.PutSession(ctx, want, 200*time.Millisecond))
 			got, err := s.Session(ctx, "s1")
@@ -324,6 +324,5 @@ func typeName(v any) string {
 	}
 	return "?"
 }
-
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

@@ -389,6 +389,12 @@ func (s *Server) synthesize(ctx context.Context, text string) ([]int16, Encoder,
 	return pcm, enc, nil
 }
 
+// Spoken is the exact text a bot message is spoken as (its text, then the keypad menu for
+// its choices); pass it to Prewarm for messages with choices.
+func (s *Server) Spoken(text string, choices []Choice) string {
+	return spokenText(text, s.cfg.Prompts.KeyOption, choices)
+}
+
 // Prewarm synthesises and encodes prompts ahead of the first call — the channel's own
 // prompts and the given texts (greetings, fixed dialog lines) — so they cost nothing later.
 func (s *Server) Prewarm(ctx context.Context, texts ...string) error {

@@ -15,6 +15,7 @@
     abusive: "恶意骚扰", other: "其他" };
   var SLOT = { address: "地址", phone: "电话", name: "姓名", account: "户号", scope: "停电范围", detail: "问题描述",
     breaker: "空开/漏保", fuse: "保险丝", prepaid: "预付费表", restored: "自查后来电" };
+  var HSTATUS = { queued: "排队中", assigned: "坐席已接入", returned: "已转回机器人", ended: "已结束" };
   var WHO = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统" };
   var KIND = { repair: "故障报修", emergency: "紧急抢修", complaint: "投诉", report: "举报", suggestion: "建议", praise: "表扬",
     consult: "咨询", callback: "回电" };
@@ -81,7 +82,7 @@
     }
     var text = null;
     if (ev.type === "ticket" && ev.ticket) text = "工单 " + ev.ticket.id + "（" + (KIND[ev.ticket.kind] || ev.ticket.kind) + "，" + ev.ticket.status + "）";
-    if (ev.type === "handoff") text = "转人工：" + ev.status + (ev.reason ? "（" + (REASON[ev.reason] || ev.reason) + "）" : "");
+    if (ev.type === "handoff") text = "转人工：" + (HSTATUS[ev.status] || ev.status) + (ev.reason ? "（" + (REASON[ev.reason] || ev.reason) + "）" : "");
     if (ev.type === "outage" && ev.outage) text = "停电信息：" + ev.outage.area + " " + (ev.outage.cause || "");
     if (ev.type === "resolved") text = "已解决（" + ev.how + "）";
     if (ev.type === "end") text = "会话结束";
@@ -165,6 +166,9 @@
       case "event":
         var s = sessions[ev.session];
         if (!s) break;
+        // The session view and the live stream may both carry the events of the accept.
+        var key = JSON.stringify(ev.event);
+        if (s.transcript.some(function (x) { return JSON.stringify(x) === key; })) break;
         s.transcript.push(ev.event);
         if (ev.event.type === "ticket" && ev.event.ticket) s.tickets.push(ev.event.ticket);
         if (current === ev.session) {

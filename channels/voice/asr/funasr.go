@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // FunASRConfig configures the FunASR runtime adapter; zero values take the defaults shown.
@@ -76,19 +77,58 @@ type FunASR struct {
 	cfg    FunASRConfig
 	log    *slog.Logger
 	dialer websocket.Dialer
+
+	latency    prometheus.Histogram
+	reconnects prometheus.Counter
+	failures   *prometheus.CounterVec
 }
 
 var _ Recognizer = (*FunASR)(nil)
 
-// NewFunASR validates cfg; it does not connect (see Ping).
-func NewFunASR(cfg FunASRConfig, logger *slog.Logger) (*FunASR, error) {
+// NewFunASR validates cfg; it does not connect (see Ping). reg may be nil; otherwise
+// dianbao_asr_final_seconds, dianbao_asr_reconnects_total and dianbao_asr_failures_total
+// are registered on it.
+func NewFunASR(cfg FunASRConfig, logger *slog.Logger, reg prometheus.Registerer) (*FunASR, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &FunASR{cfg: cfg, log: logger, dialer: websocket.Dialer{HandshakeTimeout: cfg.DialTimeout}}, nil
+	f := &FunASR{cfg: cfg, log: logger, dialer: websocket.Dialer{HandshakeTimeout: cfg.DialTimeout},
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "dianbao", Subsystem: "asr",
+			Name: "final_seconds", Help: "Time from the end of an utterance to its final transcript.",
+			Buckets: []float64{.05, .1, .2, .3, .5, .75, 1, 1.5, 2, 3, 5, 8}}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "dianbao", Subsystem: "asr",
+			Name: "reconnects_total", Help: "ASR connections redialled after a loss mid-utterance."}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "dianbao", Subsystem: "asr",
+			Name: "failures_total", Help: "Utterances without a transcript, by reason."}, []string{"reason"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{f.latency, f.reconnects, f.failures} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("%w: metrics: %v", ErrConfig, err)
+			}
+		}
+	}
+	return f, nil
+}
+
+// fail counts an utterance lost for reason and returns err.
+func (f *FunASR) fail(err error) error {
+	reason := "other"
+	switch {
+	case errors.Is(err, ErrUnreachable):
+		reason = "unreachable"
+	case errors.Is(err, ErrTimeout):
+		reason = "timeout"
+	case errors.Is(err, ErrProtocol):
+		reason = "protocol"
+	case errors.Is(err, ErrTooLong):
+		reason = "too_long"
+	}
+	f.failures.WithLabelValues(reason).Inc()
+	return err
 }
 
 // Ping opens and closes one connection, so a wrong address or a stopped server is a clear
@@ -187,7 +227,7 @@ func (f *FunASR) Start(ctx context.Context, opts StartOptions) (Session, error) 
 		finals:     make(chan connEvent, 8),
 	}
 	if err := s.connect(ctx); err != nil {
-		return nil, err
+		return nil, f.fail(err)
 	}
 	return s, nil
 }
@@ -340,7 +380,7 @@ func (s *funSession) Write(pcm []int16) error {
 	}
 	if len(s.audio)+2*len(pcm) > s.maxBytes {
 		s.mu.Unlock()
-		return fmt.Errorf("%w: over %v", ErrTooLong, s.f.cfg.MaxUtterance)
+		return s.f.fail(fmt.Errorf("%w: over %v", ErrTooLong, s.f.cfg.MaxUtterance))
 	}
 	for _, v := range pcm {
 		s.audio = binary.LittleEndian.AppendUint16(s.audio, uint16(v))
@@ -354,7 +394,11 @@ func (s *funSession) Write(pcm []int16) error {
 
 func (s *funSession) reconnect(ctx context.Context, cause error) error {
 	s.f.log.Warn("asr: connection lost, reconnecting", "wav_name", s.id, "err", cause)
-	return s.connect(ctx)
+	s.f.reconnects.Inc()
+	if err := s.connect(ctx); err != nil {
+		return s.f.fail(err)
+	}
+	return nil
 }
 
 // Finish sends the rest of the audio and the end flag, then waits for the final result,
@@ -369,11 +413,15 @@ func (s *funSession) Finish(ctx context.Context) (Result, error) {
 	empty := len(s.audio) == 0
 	s.mu.Unlock()
 	defer s.Close()
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("%w: %s: %w", ErrTimeout, s.id, err)
+	}
 	if empty {
 		return Result{Final: true, Mode: "2pass-offline", ID: s.id}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.f.cfg.FinalTimeout)
 	defer cancel()
+	began := time.Now()
 	for attempt := 0; ; attempt++ {
 		err := s.flush(true)
 		if err == nil {
@@ -382,6 +430,7 @@ func (s *funSession) Finish(ctx context.Context) (Result, error) {
 		if err == nil {
 			err = s.awaitFinal(ctx)
 			if err == nil {
+				s.f.latency.Observe(time.Since(began).Seconds())
 				return s.final, nil
 			}
 		}
@@ -389,10 +438,10 @@ func (s *funSession) Finish(ctx context.Context) (Result, error) {
 			if ctx.Err() != nil && !errors.Is(err, ErrTimeout) {
 				err = fmt.Errorf("%w: %s: %w", ErrTimeout, s.id, ctx.Err())
 			}
-			return Result{}, err
+			return Result{}, s.f.fail(err)
 		}
 		if rerr := s.reconnect(ctx, err); rerr != nil {
-			return Result{}, rerr
+			return Result{}, rerr // counted by reconnect
 		}
 	}
 }
@@ -442,4 +491,23 @@ func (s *funSession) Close() error {
 	s.wg.Wait()
 	close(s.results)
 	return err
+}
+
+// Transcribe recognises one finished utterance (16 kHz mono PCM from the VAD) and returns
+// the final text; it streams the audio in protocol-sized chunks over one session. An empty
+// string with a nil error means the server heard no words.
+func (f *FunASR) Transcribe(ctx context.Context, pcm []int16) (string, error) {
+	s, err := f.Start(ctx, StartOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	if err := s.Write(pcm); err != nil {
+		return "", err
+	}
+	r, err := s.Finish(ctx)
+	if err != nil {
+		return "", err
+	}
+	return r.Text, nil
 }

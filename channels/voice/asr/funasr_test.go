@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -71,7 +72,7 @@ func newServer(t *testing.T, cfg funasrtest.Config) *funasrtest.Server {
 
 func newRec(t *testing.T, cfg asr.FunASRConfig) *asr.FunASR {
 	t.Helper()
-	rec, err := asr.NewFunASR(cfg, nil)
+	rec, err := asr.NewFunASR(cfg, nil, nil)
 	require.NoError(t, err)
 	return rec
 }
@@ -138,7 +139,9 @@ func TestFunASRRecognisesAnUtterance(t *testing.T) {
 
 func TestFunASRReconnectsAndReplays(t *testing.T) {
 	srv := newServer(t, funasrtest.Config{Text: "停电了", DropFirst: 1, DropAfter: 32000})
-	rec := newRec(t, asr.FunASRConfig{URL: srv.URL(), Backoff: 10 * time.Millisecond})
+	reg := prometheus.NewRegistry()
+	rec, err := asr.NewFunASR(asr.FunASRConfig{URL: srv.URL(), Backoff: 10 * time.Millisecond}, nil, reg)
+	require.NoError(t, err)
 	pcm := utterance(t)
 	s, err := rec.Start(context.Background(), asr.StartOptions{ID: "u"})
 	require.NoError(t, err)
@@ -156,6 +159,43 @@ func TestFunASRReconnectsAndReplays(t *testing.T) {
 	require.Len(t, utts, 2)
 	require.False(t, utts[0].Ended)
 	require.Equal(t, pcm, utts[1].PCM, "the second connection got the whole utterance")
+	require.Equal(t, 1.0, metric(t, reg, "dianbao_asr_reconnects_total"))
+	require.Equal(t, 1.0, metric(t, reg, "dianbao_asr_final_seconds"))
+}
+
+// metric returns a counter's value or a histogram's sample count.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		var sum float64
+		for _, m := range mf.GetMetric() {
+			if h := m.GetHistogram(); h != nil {
+				sum += float64(h.GetSampleCount())
+			} else {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+		return sum
+	}
+	return 0
+}
+
+func TestFunASRTranscribe(t *testing.T) {
+	srv := newServer(t, funasrtest.Config{Text: "转人工"})
+	rec := newRec(t, asr.FunASRConfig{URL: srv.URL()})
+	pcm := utterance(t)
+	text, err := rec.Transcribe(context.Background(), pcm)
+	require.NoError(t, err)
+	require.Equal(t, "转人工", text)
+	require.Equal(t, pcm, srv.Utterances()[0].PCM)
+	text, err = rec.Transcribe(context.Background(), nil)
+	require.NoError(t, err)
+	require.Empty(t, text)
 }
 
 func TestFunASRUnreachable(t *testing.T) {
@@ -173,7 +213,9 @@ func TestFunASRUnreachable(t *testing.T) {
 
 func TestFunASRTimeout(t *testing.T) {
 	srv := newServer(t, funasrtest.Config{Text: "x", NoFinal: true})
-	rec := newRec(t, asr.FunASRConfig{URL: srv.URL(), FinalTimeout: 300 * time.Millisecond})
+	reg := prometheus.NewRegistry()
+	rec, err := asr.NewFunASR(asr.FunASRConfig{URL: srv.URL(), FinalTimeout: 300 * time.Millisecond}, nil, reg)
+	require.NoError(t, err)
 	s, err := rec.Start(context.Background(), asr.StartOptions{})
 	require.NoError(t, err)
 	stream(t, s, utterance(t)[:8000])
@@ -181,6 +223,7 @@ func TestFunASRTimeout(t *testing.T) {
 	_, err = s.Finish(context.Background())
 	require.ErrorIs(t, err, asr.ErrTimeout)
 	require.Less(t, time.Since(start), 3*time.Second)
+	require.Equal(t, 1.0, metric(t, reg, "dianbao_asr_failures_total"))
 	require.ErrorIs(t, s.Write([]int16{1}), asr.ErrClosed)
 }
 
@@ -224,7 +267,8 @@ func TestFunASRSessionLifecycle(t *testing.T) {
 	cancel()
 	require.NoError(t, s.Write(make([]int16, 320)))
 	_, err = s.Finish(cctx)
-	require.Error(t, err)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, asr.ErrTimeout)
 }
 
 func TestFunASRConcurrentCalls(t *testing.T) {
@@ -257,7 +301,7 @@ func TestFunASRConfig(t *testing.T) {
 		{Mode: "streaming"},
 		{ChunkSize: [3]int{5, 0, 5}},
 	} {
-		_, err := asr.NewFunASR(cfg, nil)
+		_, err := asr.NewFunASR(cfg, nil, nil)
 		require.ErrorIs(t, err, asr.ErrConfig)
 	}
 }
@@ -324,7 +368,7 @@ func BenchmarkFunASRUtterance(b *testing.B) {
 	srv, err := funasrtest.New(funasrtest.Config{Text: "好的"})
 	require.NoError(b, err)
 	defer srv.Close()
-	rec, err := asr.NewFunASR(asr.FunASRConfig{URL: srv.URL()}, nil)
+	rec, err := asr.NewFunASR(asr.FunASRConfig{URL: srv.URL()}, nil, nil)
 	require.NoError(b, err)
 	pcm := make([]int16, 16000)
 	for b.Loop() {

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,7 +15,8 @@ type CacheConfig struct {
 }
 
 // Cache is an LRU decorator over a Synthesizer keyed by voice and text. Concurrent misses on
-// the same key run the engine once. Returned PCM is shared between callers: read-only.
+// the same key run the engine once (waiters share the first caller's result, its error
+// included). Returned PCM is shared between callers: read-only.
 type Cache struct {
 	next Synthesizer
 	max  int
@@ -25,6 +27,7 @@ type Cache struct {
 	inflight map[cacheKey]*call
 
 	hits, misses prometheus.Counter
+	latency      prometheus.Histogram
 }
 
 var _ Synthesizer = (*Cache)(nil)
@@ -44,8 +47,8 @@ type call struct {
 	err  error
 }
 
-// NewCache wraps next. reg may be nil; otherwise dianbao_tts_cache_{hits,misses}_total are
-// registered on it.
+// NewCache wraps next. reg may be nil; otherwise dianbao_tts_cache_{hits,misses}_total and
+// dianbao_tts_synthesis_seconds are registered on it (MustRegister: a clash is a wiring bug).
 func NewCache(next Synthesizer, cfg CacheConfig, reg prometheus.Registerer) *Cache {
 	if cfg.Entries <= 0 {
 		cfg.Entries = 256
@@ -57,9 +60,12 @@ func NewCache(next Synthesizer, cfg CacheConfig, reg prometheus.Registerer) *Cac
 			Name: "cache_hits_total", Help: "TTS requests served from the prompt cache."}),
 		misses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "dianbao", Subsystem: "tts",
 			Name: "cache_misses_total", Help: "TTS requests that ran the engine."}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "dianbao", Subsystem: "tts",
+			Name: "synthesis_seconds", Help: "Engine time of TTS requests that missed the cache.",
+			Buckets: []float64{.01, .025, .05, .1, .2, .3, .5, 1, 2, 5}}),
 	}
 	if reg != nil {
-		reg.MustRegister(c.hits, c.misses)
+		reg.MustRegister(c.hits, c.misses, c.latency)
 	}
 	return c
 }
@@ -93,7 +99,9 @@ func (c *Cache) Synthesize(ctx context.Context, text, voice string) ([]int16, in
 	c.mu.Unlock()
 	c.misses.Inc()
 
+	began := time.Now()
 	cl.pcm, cl.rate, cl.err = c.next.Synthesize(ctx, text, voice)
+	c.latency.Observe(time.Since(began).Seconds())
 
 	c.mu.Lock()
 	delete(c.inflight, k)

@@ -54,6 +54,11 @@ var digitValue = []string{"ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "
 // Chinese punctuation becomes a pause.
 func (c *Pinyin) Convert(text string) string {
 	rs := []rune(text)
+	for i, r := range rs {
+		if r >= '！' && r <= '～' { // full-width ASCII forms → ASCII
+			rs[i] = r - '！' + '!'
+		}
+	}
 	var out []string
 	for i := 0; i < len(rs); {
 		r := rs[i]
@@ -65,21 +70,39 @@ func (c *Pinyin) Convert(text string) string {
 			}
 			out = append(out, c.han(rs[i:j])...)
 			i = j
-		case r >= '0' && r <= '9' || r >= '０' && r <= '９':
+		case isDigit(r):
 			j := i
-			for j < len(rs) && (rs[j] >= '0' && rs[j] <= '9' || rs[j] >= '０' && rs[j] <= '９') {
+			for j < len(rs) && isDigit(rs[j]) {
 				j++
 			}
 			digits := make([]int, 0, j-i)
 			for _, d := range rs[i:j] {
-				if d >= '０' {
-					d = d - '０' + '0'
-				}
 				digits = append(digits, int(d-'0'))
 			}
-			out = append(out, readNumber(digits)...)
+			switch {
+			case j < len(rs) && rs[j] == '年':
+				// Years are read digit by digit: 2026年 → er4 ling2 er4 liu4 nian2.
+				for _, d := range digits {
+					out = append(out, digitValue[d])
+				}
+			case len(digits) <= 2 && j+2 < len(rs) && rs[j] == ':' && isDigit(rs[j+1]) && isDigit(rs[j+2]):
+				// Clock times: 18:30 → shi2 ba1 dian3 san1 shi2 fen1.
+				out = append(out, readNumber(digits)...)
+				out = append(out, "dian3")
+				m := []int{int(rs[j+1] - '0'), int(rs[j+2] - '0')}
+				if m[0] != 0 || m[1] != 0 {
+					if m[0] == 0 {
+						out = append(out, "ling2")
+					}
+					out = append(out, readNumber(m)...)
+					out = append(out, "fen1")
+				}
+				j += 3
+			default:
+				out = append(out, readNumber(digits)...)
+			}
 			// A decimal point between digits: 12.5 → shi2 er4 dian3 wu3.
-			if j+1 < len(rs) && (rs[j] == '.' || rs[j] == '．') && rs[j+1] >= '0' && rs[j+1] <= '9' {
+			if j+1 < len(rs) && rs[j] == '.' && isDigit(rs[j+1]) {
 				out = append(out, "dian3")
 				k := j + 1
 				for k < len(rs) && rs[k] >= '0' && rs[k] <= '9' {
@@ -154,6 +177,8 @@ func (c *Pinyin) han(rs []rune) []string {
 	}
 	return out
 }
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
 // readNumber reads digits as a 95598 agent would.
 func readNumber(d []int) []string {

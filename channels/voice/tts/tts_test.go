@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,7 +112,8 @@ func TestPinyinGolden(t *testing.T) {
 		"您的户号是3100123456,本月电费112.3元。",
 		"请到银行缴费,或者重新插卡。",
 		"我们会在24小时内联系您,感谢您的宝贵建议!",
-		"ＡＢＣ abc 10 11 20 105 0571",
+		"ＡＢＣ abc 10 11 20 105 0571 １３９",
+		"计划停电时间为2026年11月25日8:00至18:30。",
 		"",
 		"!!!",
 	}
@@ -162,6 +164,33 @@ func TestEspeakMissingIsAClearStartupError(t *testing.T) {
 	require.ErrorIs(t, err, tts.ErrEngineMissing)
 }
 
+// sox agrees with ParseWAV on espeak-ng's streaming WAV: same length and loudness.
+func TestParseWAVAgreesWithSox(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.wav")
+	out, err := exec.Command("espeak-ng", "-v", "cmn-latn-pinyin", "-w", path, "nin2 hao3, qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2?").CombinedOutput()
+	require.NoError(t, err, string(out))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	pcm, rate, err := tts.ParseWAV(b)
+	require.NoError(t, err)
+	stat, err := exec.Command("sox", path, "-n", "stat").CombinedOutput()
+	require.NoError(t, err, string(stat))
+	field := func(name string) float64 {
+		for _, line := range strings.Split(string(stat), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == name {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				require.NoError(t, err)
+				return f
+			}
+		}
+		t.Fatalf("sox stat has no %q: %s", name, stat)
+		return 0
+	}
+	require.InDelta(t, field("Length (seconds)"), float64(len(pcm))/float64(rate), 0.001)
+	require.InDelta(t, field("RMS     amplitude"), rms(pcm)/32768, 0.001)
+	require.Greater(t, field("RMS     amplitude"), 0.03, "audible speech, not silence")
+}
+
 func TestParseWAV(t *testing.T) {
 	_, _, err := tts.ParseWAV([]byte("not a wav"))
 	require.ErrorIs(t, err, tts.ErrBadWAV)
@@ -178,7 +207,10 @@ func TestParseWAV(t *testing.T) {
 	require.Len(t, pcm, 8000)
 	require.InDelta(t, 0.5*32767/math.Sqrt2, rms(pcm), 300)
 	// Truncated input never panics.
-	for i := range len(b) {
+	for i := 0; i < 200; i++ {
+		_, _, _ = tts.ParseWAV(b[:i])
+	}
+	for i := 200; i < len(b); i += 97 {
 		_, _, _ = tts.ParseWAV(b[:i])
 	}
 }
@@ -286,4 +318,13 @@ func BenchmarkEspeakMiss(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func FuzzConvertAndParse(f *testing.F) {
+	f.Add("您好,12:3０年95598.5元", []byte("RIFF\x00\x00\x00\x00WAVEfmt "))
+	p := tts.NewPinyin()
+	f.Fuzz(func(t *testing.T, text string, wav []byte) {
+		_ = p.Convert(text)
+		_, _, _ = tts.ParseWAV(wav)
+	})
 }

@@ -6,7 +6,7 @@
 //
 //	srv, err := funasrtest.New(funasrtest.Config{Text: "我家跳闸了"})
 //	defer srv.Close()
-//	rec, _ := asr.NewFunASR(asr.FunASRConfig{URL: srv.URL()}, nil)
+//	rec, _ := asr.NewFunASR(asr.FunASRConfig{URL: srv.URL()}, nil, nil)
 package funasrtest
 
 import (

@@ -1,0 +1,78 @@
+package voice
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/stretchr/testify/require"
+)
+
+type recWriter struct {
+	mu   sync.Mutex
+	pkts []*rtp.Packet
+	at   []time.Time
+}
+
+func (w *recWriter) WriteRTP(p *rtp.Packet) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pkts = append(w.pkts, p)
+	w.at = append(w.at, time.Now())
+	return nil
+}
+
+func (w *recWriter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pkts)
+}
+
+func TestPacerSendsOnScheduleAndStops(t *testing.T) {
+	w := &recWriter{}
+	idle := make(chan struct{}, 8)
+	p := newPacer(w, 20*time.Millisecond, nil, slog.New(slog.DiscardHandler), func() { idle <- struct{}{} })
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.run(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	packets := make([][]byte, 50)
+	for i := range packets {
+		packets[i] = []byte{byte(i)}
+	}
+	start := time.Now()
+	p.play(&segment{packets: packets})
+	require.True(t, p.speaking())
+	<-idle
+	require.False(t, p.speaking())
+	require.Equal(t, 50, w.count())
+	elapsed := w.at[49].Sub(w.at[0])
+	require.InDelta(t, 980*time.Millisecond, elapsed, float64(60*time.Millisecond), "49 intervals of 20 ms")
+	require.Less(t, w.at[0].Sub(start), 10*time.Millisecond, "the first frame goes out at once")
+	require.True(t, w.pkts[0].Marker)
+	for i := 1; i < 50; i++ {
+		require.False(t, w.pkts[i].Marker)
+		require.Equal(t, w.pkts[i-1].SequenceNumber+1, w.pkts[i].SequenceNumber)
+		require.Equal(t, w.pkts[i-1].Timestamp+960, w.pkts[i].Timestamp)
+		require.Equal(t, []byte{byte(i)}, w.pkts[i].Payload)
+	}
+	require.Zero(t, p.framesLate.Load())
+
+	// stop drops the rest of a prompt at once.
+	p.play(&segment{packets: packets})
+	time.Sleep(100 * time.Millisecond)
+	require.True(t, p.stop())
+	<-idle
+	n := w.count()
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, n, w.count())
+	require.Less(t, n, 60+50)
+	w.mu.Lock()
+	require.True(t, w.pkts[50].Marker, "a new talk spurt is marked")
+	w.mu.Unlock()
+}
