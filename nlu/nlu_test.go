@@ -192,6 +192,10 @@ func TestEntities(t *testing.T) {
 		// times
 		{"明天下午三点", []ent{{EntityTime, "明天下午3点", "明天下午三点"}}},
 		{"几点来电", []ent{{EntityTime, "几点", "几点"}}},
+		{"下午三點半能修好嗎", []ent{{EntityTime, "下午3点半", "下午三點半"}}},
+		{"等了3个小时了", []ent{{EntityTime, "3个小时了", "3个小时了"}}},
+		{"11月23日上午停的", []ent{{EntityTime, "11月23日上午", "11月23日上午"}}},
+		{"今天", []ent{{EntityTime, "今天", "今天"}}},
 		// names
 		{"我姓刘", []ent{{EntityName, "刘", "刘"}}},
 		{"我叫张三", []ent{{EntityName, "张三", "张三"}}},
