@@ -83,26 +83,36 @@ func buildEngine(ctx context.Context, dataDir, storeURL string, logger *slog.Log
 		st.Close()
 		return nil, nil, fmt.Errorf("load NLU: %w", err)
 	}
-	cfg := dialogs.DefaultConfig()
-	machine, err := dialogs.New(cfg)
-	if err != nil {
-		parser.Close()
-		st.Close()
-		return nil, nil, fmt.Errorf("load dialogs: %w", err)
-	}
-	eng, err := bot.New(bot.Config{
-		Parser: parser, Dialogs: machine, Commitments: cfg.Commitments, Store: st, Records: records,
-		AgentsAvailable: agents, Logger: logger, Registerer: reg,
-	})
-	if err != nil {
-		parser.Close()
-		st.Close()
-		return nil, nil, err
-	}
-	return eng, func() {
+	closeAll := func() {
 		parser.Close()
 		if err := st.Close(); err != nil {
 			logger.Warn("close store", "err", err)
 		}
-	}, nil
+	}
+	cfg := dialogs.DefaultConfig()
+	machine, err := dialogs.New(cfg)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("load dialogs: %w", err)
+	}
+	// With Redis the events go through it, so agents on any instance see this session.
+	bus, err := store.NewBus(st, store.BusOptions{Logger: logger})
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("open bus: %w", err)
+	}
+	closeStore := closeAll
+	closeAll = func() {
+		_ = bus.Close()
+		closeStore()
+	}
+	eng, err := bot.New(bot.Config{
+		Parser: parser, Dialogs: machine, Commitments: cfg.Commitments, Store: st, Records: records,
+		Bus: bus, AgentsAvailable: agents, Logger: logger, Registerer: reg,
+	})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return eng, closeAll, nil
 }

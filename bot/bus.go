@@ -6,7 +6,7 @@ import (
 )
 
 // Bus carries published events to whoever watches a session (its other channels, the
-// agent console) or all sessions. A Redis-backed bus can implement it for a fleet.
+// agent console) or all sessions. MemoryBus serves one process; store.RedisBus a fleet.
 type Bus interface {
 	// Publish sends the events of one session, in order.
 	Publish(ctx context.Context, sessionID string, events []Event) error
@@ -16,98 +16,110 @@ type Bus interface {
 	Subscribe(sessionID string) (events <-chan Event, cancel func())
 }
 
-// MemoryBus is the in-process Bus. It starts no goroutines.
-type MemoryBus struct {
-	mu     sync.Mutex
-	subs   map[string]map[*subscriber]struct{}
-	buffer int
-	closed bool
-	// Dropped counts events a slow subscriber missed; tests and metrics read it.
+// Fanout hands events to the in-process subscribers of a key (a session id, or "" for
+// all sessions). It is the delivery half of every Bus, so each backend only moves events
+// between processes. It starts no goroutines and never blocks a publisher.
+type Fanout struct {
+	mu      sync.Mutex
+	subs    map[string]map[chan Event]struct{}
+	buffer  int
+	closed  bool
 	dropped int64
 }
 
-type subscriber struct{ ch chan Event }
-
-var _ Bus = (*MemoryBus)(nil)
-
-// NewMemoryBus returns a bus whose subscriber channels hold buffer events (64 when <= 0).
-func NewMemoryBus(buffer int) *MemoryBus {
+// NewFanout returns a fanout whose subscriber channels hold buffer events (64 when <= 0).
+func NewFanout(buffer int) *Fanout {
 	if buffer <= 0 {
 		buffer = 64
 	}
-	return &MemoryBus{subs: map[string]map[*subscriber]struct{}{}, buffer: buffer}
+	return &Fanout{subs: map[string]map[chan Event]struct{}{}, buffer: buffer}
 }
 
-// Publish never blocks: a full subscriber channel drops the event.
-func (b *MemoryBus) Publish(ctx context.Context, sessionID string, events []Event) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
+// Deliver gives events to the subscribers of key; a full subscriber channel drops the
+// event (counted in Dropped).
+func (f *Fanout) Deliver(key string, events []Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
 		return ErrClosed
 	}
-	for _, key := range []string{sessionID, ""} {
-		for s := range b.subs[key] {
-			for _, ev := range events {
-				select {
-				case s.ch <- ev:
-				default:
-					b.dropped++
-				}
+	for ch := range f.subs[key] {
+		for _, ev := range events {
+			select {
+			case ch <- ev:
+			default:
+				f.dropped++
 			}
 		}
 	}
 	return nil
 }
 
-// Subscribe registers a subscriber; see Bus.
-func (b *MemoryBus) Subscribe(sessionID string) (<-chan Event, func()) {
-	s := &subscriber{ch: make(chan Event, b.buffer)}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		close(s.ch)
-		return s.ch, func() {}
+// Subscribe registers a subscriber of key; cancel (idempotent) closes its channel.
+func (f *Fanout) Subscribe(key string) (<-chan Event, func()) {
+	ch := make(chan Event, f.buffer)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		close(ch)
+		return ch, func() {}
 	}
-	if b.subs[sessionID] == nil {
-		b.subs[sessionID] = map[*subscriber]struct{}{}
+	if f.subs[key] == nil {
+		f.subs[key] = map[chan Event]struct{}{}
 	}
-	b.subs[sessionID][s] = struct{}{}
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if _, ok := b.subs[sessionID][s]; ok {
-				delete(b.subs[sessionID], s)
-				if len(b.subs[sessionID]) == 0 {
-					delete(b.subs, sessionID)
-				}
-				close(s.ch)
+	f.subs[key][ch] = struct{}{}
+	return ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if _, ok := f.subs[key][ch]; ok {
+			delete(f.subs[key], ch)
+			if len(f.subs[key]) == 0 {
+				delete(f.subs, key)
 			}
-		})
+			close(ch)
+		}
 	}
 }
 
 // Dropped returns how many events slow subscribers missed.
-func (b *MemoryBus) Dropped() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.dropped
+func (f *Fanout) Dropped() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dropped
 }
 
-// Close closes every subscriber channel; later publishes fail with ErrClosed.
-func (b *MemoryBus) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
+// Close closes every subscriber channel; later deliveries fail with ErrClosed.
+func (f *Fanout) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
 		return nil
 	}
-	b.closed = true
-	for key, set := range b.subs {
-		for s := range set {
-			close(s.ch)
+	f.closed = true
+	for key, set := range f.subs {
+		for ch := range set {
+			close(ch)
 		}
-		delete(b.subs, key)
+		delete(f.subs, key)
 	}
 	return nil
+}
+
+// MemoryBus is the in-process Bus: publishing delivers straight to the session's and
+// the global subscribers.
+type MemoryBus struct{ *Fanout }
+
+var _ Bus = (*MemoryBus)(nil)
+
+// NewMemoryBus returns a bus whose subscriber channels hold buffer events (64 when <= 0).
+func NewMemoryBus(buffer int) *MemoryBus { return &MemoryBus{NewFanout(buffer)} }
+
+// Publish never blocks: a full subscriber channel drops the event.
+func (b *MemoryBus) Publish(ctx context.Context, sessionID string, events []Event) error {
+	if sessionID != "" {
+		if err := b.Deliver(sessionID, events); err != nil {
+			return err
+		}
+	}
+	return b.Deliver("", events)
 }

@@ -134,7 +134,11 @@ type harness struct {
 
 var cst = time.FixedZone("CST", 8*3600)
 
-func newHarness(t *testing.T, st bot.Store) *harness {
+func newHarness(t *testing.T, st bot.Store) *harness { return newHarnessBus(t, st, nil) }
+
+// newHarnessBus builds the engine over st (a memory store when nil) publishing on bus (a
+// MemoryBus when nil).
+func newHarnessBus(t *testing.T, st bot.Store, bus bot.Bus) *harness {
 	t.Helper()
 	h := &harness{dl: &scriptDialogs{}, clk: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, cst)},
 		reg: prometheus.NewRegistry(), logs: &bytes.Buffer{}}
@@ -150,7 +154,7 @@ func newHarness(t *testing.T, st bot.Store) *harness {
 	h.records = dir
 	ids := 0
 	h.e, err = bot.New(bot.Config{
-		Parser: parser, Dialogs: h.dl, Commitments: dueIn(45 * time.Minute), Store: st, Records: dir,
+		Parser: parser, Dialogs: h.dl, Commitments: dueIn(45 * time.Minute), Store: st, Records: dir, Bus: bus,
 		Now: h.clk.Now, NewID: func() string { ids++; return fmt.Sprintf("S%03d", ids) },
 		Logger:     slog.New(slog.NewTextHandler(&syncWriter{w: h.logs}, nil)),
 		Registerer: h.reg,

@@ -2,11 +2,7 @@ package bot_test
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +12,7 @@ import (
 
 	"dianbao/bot"
 	"dianbao/bot/store"
+	"dianbao/bot/store/redistest"
 	"dianbao/deploy"
 	"dianbao/dialogs"
 	"dianbao/nlu"
@@ -87,47 +84,39 @@ func TestRealSafetyFirstAndBoltRestart(t *testing.T) {
 
 func TestEngineRedisRestart(t *testing.T) {
 	ctx := context.Background()
-	port := freePort(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command("/usr/bin/redis-server", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1")
-		require.NoError(t, cmd.Start())
-		require.Eventually(t, func() bool {
-			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		}, 5*time.Second, 10*time.Millisecond)
-		return cmd
-	}
-	stop := func(cmd *exec.Cmd) { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	srv := start()
-	t.Cleanup(func() { stop(srv) })
-	st, err := store.Open(ctx, fmt.Sprintf("redis://127.0.0.1:%d/0", port), store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
-	h := newHarness(t, st)
+	r := redistest.Start(t)
+	h := instance(t, r)
+	sub, cancel := h.e.Bus().Subscribe("r")
+	defer cancel()
 
 	evs, err := h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
 	require.NoError(t, err)
 	require.Equal(t, "RP202611230001", evs[1].Ticket.ID)
 
-	stop(srv)
+	r.Stop()
 	evs, err = h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
 	require.ErrorIs(t, err, bot.ErrUnavailable)
 	require.Len(t, evs, 1, "the customer gets an apology, not silence")
 	require.Contains(t, evs[0].Text, "95598")
 
-	srv = start()
+	r.Start()
 	require.Eventually(t, func() bool {
 		_, err = h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
 		return err == nil
 	}, 5*time.Second, 20*time.Millisecond, "the engine recovers with Redis: %v", err)
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	// The watcher subscribed before the restart hears the session again.
+	require.Eventually(t, func() bool {
+		for {
+			select {
+			case ev := <-sub:
+				if ev.Type == bot.EventTicket && ev.Ticket.ID != "RP202611230001" {
+					return true
+				}
+			default:
+				_, err := h.e.Handle(ctx, "r", bot.Input{Text: "家里没电"})
+				require.NoError(t, err)
+				return false
+			}
+		}
+	}, 5*time.Second, 50*time.Millisecond)
 }

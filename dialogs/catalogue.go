@@ -49,7 +49,7 @@ func requiredPrompts() []string {
 		"greeting", "greet_again", "returned", "anything_else", "not_understood", "ask.menu",
 		"closing_end", "closing_end_unrated", "not_verified_end", "followup_thanks",
 		"followup_sorry", "safety_advice", "emergency_done", "soothe", "agitation_handoff",
-		"handoff_lead", "handoff_wait", "handoff_declined", "callback_done", "resume",
+		"handoff_lead", "handoff_wait", "handoff_declined", "callback_done",
 		"fault_start", "outage_item", "fault_known_outage", "fault_repeat_consult",
 		"fault_no_outage", "meter_side", "fault_uncertain", "status_item_repair", "restored_ok", "electrician_done",
 		"electrician_declined", "repair_done", "quality_start", "quality_lead", "quality_done",
@@ -74,6 +74,8 @@ type knowledgeEntry struct {
 	Intents  []string `yaml:"intents"`
 	Keywords []string `yaml:"keywords"`
 	Answer   string   `yaml:"answer"`
+	// Default marks the answer given for its intents when no keyword matches.
+	Default bool `yaml:"default"`
 }
 
 // loadKnowledge parses the knowledge file and rejects entries that could never match.
@@ -121,5 +123,18 @@ func matchKnowledge(entries []knowledgeEntry, intent, text string) (knowledgeEnt
 			best, bestScore = e, score
 		}
 	}
-	return best, bestScore > 0
+	if bestScore > 0 {
+		return best, true
+	}
+	for _, e := range entries {
+		if !e.Default {
+			continue
+		}
+		for _, in := range e.Intents {
+			if in == intent {
+				return e, true
+			}
+		}
+	}
+	return knowledgeEntry{}, false
 }

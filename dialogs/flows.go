@@ -821,9 +821,15 @@ func (c *turn) handoff(priority, reason string, agitated bool) {
 	c.callbackTicket()
 }
 
+// agitated soothes, hands over with high priority and keeps what the customer came for in
+// Paused, so that a complaint is still recorded when the callback is taken.
 func (c *turn) agitated() {
-	if d := c.st.Dialog; d != DialogNone && d != DialogClosing && d != DialogHandoff {
+	switch d := c.st.Dialog; {
+	case d != DialogNone && d != DialogClosing && d != DialogHandoff:
 		c.st.Paused = &Frame{Dialog: d, Facts: c.st.Facts, Intent: c.st.LastIntent}
+	case dialogFor(c.p.Intent) != "":
+		c.st.Paused = &Frame{Dialog: dialogFor(c.p.Intent), Intent: c.p.Intent, Facts: map[string]string{
+			"kind": intakeKind(c.p.Intent), "report": c.p.Text, "detail": c.p.Text}}
 	}
 	c.say("soothe", ExpectNone, nil)
 	c.handoff(PriorityHigh, "agitation", true)
@@ -847,18 +853,19 @@ func (c *turn) callbackTicket() {
 	c.emit(CreateTicket{Kind: KindCallback, Fields: c.fields(map[string]string{
 		"reason": c.st.Facts["reason"], "summary": c.st.Summary(),
 	})})
+	if p := c.st.Paused; p != nil && p.Dialog == DialogIntake && p.Facts["kind"] == KindComplaint {
+		// an upset complainant is called back by a human, and the complaint itself is on record
+		detail := p.Facts["detail"]
+		if detail == "" {
+			detail = p.Facts["report"]
+		}
+		c.emit(CreateTicket{Kind: KindComplaint, Fields: c.fields(map[string]string{
+			"detail": detail, "category": complaintCategory(p.Facts["report"] + " " + detail), "priority": PriorityHigh,
+		})})
+	}
+	c.st.Paused = nil
 	c.say("callback_done", ExpectNone, nil)
 	c.st.Dialog, c.st.Step = DialogNone, ""
-	if p := c.st.Paused; p != nil {
-		c.st.Paused = nil
-		c.st.Dialog, c.st.Facts, c.st.LastIntent = p.Dialog, p.Facts, p.Intent
-		if c.st.Facts == nil {
-			c.st.Facts = map[string]string{}
-		}
-		c.st.Asked = map[string]int{}
-		c.say("resume", ExpectNone, nil)
-		c.next()
-	}
 }
 
 func (c *turn) offerHumanAnswer() {

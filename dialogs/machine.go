@@ -509,7 +509,7 @@ func (c *turn) utterance() {
 		return
 	}
 	in, conf := c.p.Intent, c.p.Confidence
-	if in == nlu.IntentSafetyHazard && conf >= c.m.cfg.MinConfidence && c.st.Dialog != DialogSafety {
+	if in == nlu.IntentSafetyHazard && c.st.Dialog != DialogSafety && c.hazard() {
 		c.start(DialogSafety, in)
 		return
 	}
@@ -539,7 +539,7 @@ func (c *turn) utterance() {
 		c.start(DialogHandoff, in)
 		return
 	}
-	if c.p.Agitation >= c.m.cfg.AgitationThreshold && !c.st.Handed && !c.complaintContext() {
+	if c.p.Agitation >= c.m.cfg.AgitationThreshold && !c.st.Handed {
 		c.agitated()
 		return
 	}
@@ -554,11 +554,23 @@ func (c *turn) utterance() {
 	c.answer()
 }
 
-// complaintContext: an upset customer who is complaining is served by the complaint
-// intake (which soothes and records for a human) rather than an immediate transfer.
-func (c *turn) complaintContext() bool {
-	return c.p.Intent == nlu.IntentComplaint || c.p.Intent == nlu.IntentReportViolation ||
-		(c.st.Dialog == DialogIntake && c.st.Facts["kind"] == KindComplaint)
+var hazardWords = []string{"电线", "断线", "线掉", "线断", "火花", "冒火", "着火", "起火", "失火", "冒烟", "烟", "触电", "电到人", "电死", "电杆", "线杆", "杆子", "倒了", "爆", "变压器", "打火", "烧起来", "焦味", "电线杆"}
+
+// selfCheckSteps are questions about the customer's own switches, where "开关掉下来了" is
+// an answer and not a hazard.
+var selfCheckSteps = map[string]bool{"breaker": true, "restored_breaker": true, "restored_unplug": true,
+	"fuse": true, "restored_fuse": true, "prepaid": true, "restored_prepaid": true}
+
+// hazard decides whether a safety_hazard reading is trusted: with hazard words always, on
+// a very confident reading outside the self-check, never on a weak one.
+func (c *turn) hazard() bool {
+	if c.p.Confidence < c.m.cfg.MinConfidence {
+		return false
+	}
+	if containsAny(c.text, hazardWords) {
+		return true
+	}
+	return !selfCheckSteps[c.st.Step] && c.p.Confidence >= c.m.cfg.StrongConfidence
 }
 
 // switchTarget returns the dialog a clear new intent asks for, or "" to stay.
@@ -589,7 +601,9 @@ func (c *turn) switchTarget() string {
 			return ""
 		}
 	case yesNoSteps[step]:
-		if c.yesNo() != ynUnknown && !strong {
+		// "不是插卡的，我们每个月交电费" answers the question even though it reads as a
+		// confident payment intent; only a complaint or report outweighs a clear yes/no.
+		if c.yesNo() != ynUnknown && !(strong && target == DialogIntake) {
 			return ""
 		}
 	case c.answers(step) && (!strong || c.mostlyEntity()):

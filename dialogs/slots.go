@@ -52,7 +52,8 @@ var (
 	dontKnowWords  = []string{"不知道", "不清楚", "看不懂", "不懂", "不会看", "找不到", "不确定", "不太清楚", "不晓得", "不了解", "怎么看", "哪里看", "在哪"}
 	noWords        = []string{"没有", "没", "不是", "不对", "不用", "不要", "不行", "否", "错了", "不需要", "没得", "冇"}
 	yesWords       = []string{"是", "对", "嗯", "好", "行", "可以", "有", "跳了", "亮了", "来电", "正确", "需要", "要", "ok", "OK"}
-	yesStrongWords = []string{"没问题", "没错", "不错", "对的", "正确", "是的"}
+	yesStrongWords = []string{"没问题", "没错", "不错", "对的", "正确", "是的", "要得", "电来了", "来电了", "有电了", "灯亮了", "亮了", "好了", "恢复了"}
+	strongNoWords  = []string{"没跳", "没有跳", "莫得跳", "没得跳", "冇跳", "没掉", "没有掉", "好好的", "没断", "没有断", "没烧", "没有烧", "不是插卡", "不是预付", "莫得", "冇", "还是黑", "还是没电", "还是不行", "没来电", "不亮"}
 	tripAgainWords = []string{"又跳", "还跳", "一合就跳", "一推就跳", "推不上", "合不上", "还是跳", "马上跳", "立刻跳", "一合上就跳"}
 )
 
@@ -61,6 +62,11 @@ var (
 func (c *turn) yesNo() int {
 	if isDontKnow(c.text) {
 		return ynDontKnow
+	}
+	// Plain statements of "nothing wrong" and dialect negations beat a polarity reading
+	// that was fooled by the word 跳 or 电 in them.
+	if containsAny(c.text, strongNoWords) {
+		return ynNo
 	}
 	switch c.p.Polarity {
 	case nlu.PolarityYes:

@@ -6,8 +6,9 @@ import (
 	"sort"
 )
 
-// features turns one normalised utterance into hashed feature ids: jieba words plus character
-// 1–3-grams with boundary marks, digits folded to '#', so unseen wordings still share evidence.
+// features turns one normalised utterance into hashed feature ids: jieba words, character
+// 1–3-grams with boundary marks (digits folded to '#') and domain concepts, so unseen wordings
+// still share evidence.
 type featureSet []uint64
 
 const (
@@ -80,6 +81,7 @@ func extractFeatures(rs []rune, toks []token, buf featureSet) featureSet {
 	if len(cs) <= 4 { // very short utterances: a whole-utterance feature
 		f = append(f, hashRunes(nsChar^1, cs))
 	}
+	f = conceptFeatures(string(rs), f)
 	sort.Slice(f, func(i, j int) bool { return f[i] < f[j] })
 	// dedupe
 	out := f[:0]

@@ -131,13 +131,17 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 		mark(s, e)
 	}
 	addrs := x.addresses(norm, b2r, toks)
-	// Numbers inside an address (3栋2单元) belong to the address.
+	rts := ratings(norm, b2r)
+	tms := times(norm, b2r)
+	// A number inside an address (3栋2单元), a time (下午3点) or a rating (5分) belongs to it.
 	kept := out[:0]
 	for _, sp := range out {
 		inside := false
-		for _, a := range addrs {
-			if sp.typ == EntityNumber && sp.s >= a.s && sp.e <= a.e {
-				inside = true
+		for _, group := range [][]span{addrs, rts, tms} {
+			for _, a := range group {
+				if sp.typ == EntityNumber && sp.s >= a.s && sp.e <= a.e {
+					inside = true
+				}
 			}
 		}
 		if !inside {
@@ -145,9 +149,9 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 		}
 	}
 	out = append(kept, addrs...)
+	out = append(out, rts...)
+	out = append(out, tms...)
 	out = append(out, scopes(norm, b2r)...)
-	out = append(out, ratings(norm, b2r)...)
-	out = append(out, times(norm, b2r)...)
 	out = append(out, names(norm, b2r)...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].s < out[j].s })
 	return out
@@ -247,7 +251,7 @@ func isLandline(d, raw string) bool {
 // Address patterns: a named place (two or more characters before a place suffix) or a
 // numbered part (3栋, 2单元, 501室); an address is a chain of them.
 var (
-	reAddress = regexp.MustCompile(`(?:(?:[\p{Han}A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|路|街|大道|大街|巷|胡同|小区|花园|苑|家园|公寓|大厦|广场|新村|社区|屯|庄|园|城|湾|府))|(?:[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队)))+`)
+	reAddress = regexp.MustCompile(`(?:(?:[\p{Han}A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|路|街|大道|大街|巷|胡同|小区|花园|苑|家园|公寓|大厦|广场|新村|社区|屯|庄|园|城|湾|府))|(?:[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队)))+(?:[0-9]{3,4}\b)?`)
 	addrLead  = []string{"我家住在", "我家在", "我住在", "我们住在", "住在", "地址是", "地址在", "地址", "位于", "就在", "我在", "我家", "我们", "我是", "在", "住", "是", "的", "到"}
 	addrStop  = []string{"整个", "这个", "那个", "附近", "隔壁", "一个", "整条", "同一个", "我们", "全", "整", "本", "周边", "这", "那", "哪个", "什么", "所有"}
 )
@@ -406,11 +410,18 @@ func ratings(norm string, b2r []int) []span {
 			return []span{{EntityRating, w.value, b2r[i], b2r[i+len(w.phrase)]}}
 		}
 	}
-	if m := reRatingDigit.FindStringSubmatchIndex(norm); m != nil {
-		// 10分 is not a rating of 0; the match must not be preceded by a digit
-		if m[0] == 0 || !isASCIIDigit(rune(norm[m[0]-1])) {
-			return []span{{EntityRating, norm[m[2]:m[3]], b2r[m[0]], b2r[m[1]]}}
+	// The last digit rating counts: in 1到5分我给4分 the scale comes first. 10分 is no rating,
+	// and neither is the end of a range (到5分).
+	var last []int
+	for _, m := range reRatingDigit.FindAllStringSubmatchIndex(norm, -1) {
+		before := norm[:m[0]]
+		if (m[0] > 0 && isASCIIDigit(rune(norm[m[0]-1]))) || strings.HasSuffix(before, "到") || strings.HasSuffix(before, "至") || strings.HasSuffix(before, "-") || strings.HasSuffix(before, "~") {
+			continue
 		}
+		last = m
+	}
+	if last != nil {
+		return []span{{EntityRating, norm[last[2]:last[3]], b2r[last[0]], b2r[last[1]]}}
 	}
 	trim := strings.TrimRight(norm, "!.。 ")
 	if m := reRatingBare.FindStringSubmatchIndex(trim); m != nil {

@@ -167,6 +167,7 @@ func TestEntities(t *testing.T) {
 		// addresses
 		{"我家住在阳光花园3栋2单元501室", []ent{{EntityAddress, "阳光花园3栋2单元501室", "阳光花园3栋2单元501室"}, {EntityScope, ScopeSelf, "我家"}}},
 		{"地址是文三路88号", []ent{{EntityAddress, "文三路88号", "文三路88号"}}},
+		{"我住在东湖路88号阳光小区5栋3单元1202", []ent{{EntityAddress, "东湖路88号阳光小区5栋3单元1202", "东湖路88号阳光小区5栋3单元1202"}}},
 		{"住在陽光花園三棟", []ent{{EntityAddress, "阳光花园3栋", "陽光花園三棟"}}},
 		{"李家村五组", []ent{{EntityAddress, "李家村5组", "李家村五组"}}},
 		// scope
@@ -187,7 +188,8 @@ func TestEntities(t *testing.T) {
 		{"不太满意", []ent{{EntityRating, "2", "不太满意"}}},
 		{"很差", []ent{{EntityRating, "1", "很差"}}},
 		{"五星", []ent{{EntityRating, "5", "五星"}}},
-		{"打３分", []ent{{EntityRating, "3", "３分"}, {EntityNumber, "3", "３"}}},
+		{"打３分", []ent{{EntityRating, "3", "３分"}}},
+		{"一到五分我给四分", []ent{{EntityRating, "4", "四分"}}},
 		{"4", []ent{{EntityNumber, "4", "4"}, {EntityRating, "4", "4"}}},
 		// times
 		{"明天下午三点", []ent{{EntityTime, "明天下午3点", "明天下午三点"}}},

@@ -8,8 +8,9 @@ package queue
 
 import (
 	"fmt"
+	"cmp"
 	"log/slog"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -155,8 +156,7 @@ func (q *MemoryQueue) Enqueue(e Entry) (Entry, error) {
 	if e.Priority == "" {
 		e.Priority = PriorityNormal
 	}
-	var out Entry
-	q.mutate(func() {
+	list := q.mutate(func() {
 		delete(q.claimed, e.Session)
 		it, ok := q.items[e.Session]
 		if !ok {
@@ -178,9 +178,13 @@ func (q *MemoryQueue) Enqueue(e Entry) (Entry, error) {
 				it.Summary = e.Summary
 			}
 		}
-		out = q.entryLocked(it.Session)
 	})
-	return out, nil
+	for _, x := range list {
+		if x.Session == e.Session {
+			return x, nil
+		}
+	}
+	return Entry{}, ErrNotQueued
 }
 
 // Remove takes a session out of the queue (the customer left or chose a callback).
@@ -215,7 +219,7 @@ func (q *MemoryQueue) Claim(session, agent string) (Entry, error) {
 			}
 			return
 		}
-		out = q.entryLocked(session)
+		out = it.Entry
 		delete(q.items, session)
 		delete(q.last, session)
 		q.claimed[session] = agent
@@ -254,7 +258,12 @@ func (q *MemoryQueue) Get(session string) (Entry, bool) {
 	if _, ok := q.items[session]; !ok {
 		return Entry{}, false
 	}
-	return q.entryLocked(session), true
+	for _, e := range q.listLocked() {
+		if e.Session == session {
+			return e, true
+		}
+	}
+	return Entry{}, false
 }
 
 // List returns the waiting sessions in service order.
@@ -347,11 +356,11 @@ func (q *MemoryQueue) sortedLocked() []*item {
 	for _, it := range q.items {
 		out = append(out, it)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].rank != out[j].rank {
-			return out[i].rank < out[j].rank
+	slices.SortFunc(out, func(a, b *item) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
 		}
-		return out[i].seq < out[j].seq
+		return cmp.Compare(a.seq, b.seq)
 	})
 	return out
 }
@@ -369,24 +378,16 @@ func (q *MemoryQueue) listLocked() []Entry {
 	return out
 }
 
-func (q *MemoryQueue) entryLocked(session string) Entry {
-	for _, e := range q.listLocked() {
-		if e.Session == session {
-			return e
-		}
-	}
-	return Entry{}
-}
-
 // mutate runs f under the lock and then reports the entries whose position or estimate
-// changed, in order with other mutations.
-func (q *MemoryQueue) mutate(f func()) {
+// changed, in order with other mutations. It returns the queue after f.
+func (q *MemoryQueue) mutate(f func()) []Entry {
 	q.notifyMu.Lock()
 	defer q.notifyMu.Unlock()
 	q.mu.Lock()
 	f()
 	var changed []Entry
-	for _, e := range q.listLocked() {
+	list := q.listLocked()
+	for _, e := range list {
 		if prev, ok := q.last[e.Session]; !ok || prev.Position != e.Position || prev.ETASeconds != e.ETASeconds {
 			changed = append(changed, e)
 			q.last[e.Session] = e
@@ -396,4 +397,5 @@ func (q *MemoryQueue) mutate(f func()) {
 	if len(changed) > 0 && q.cfg.OnChange != nil {
 		q.cfg.OnChange(changed)
 	}
+	return list
 }

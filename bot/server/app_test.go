@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -296,6 +297,12 @@ func TestTwoAgentsCannotAcceptTheSameSession(t *testing.T) {
 	results := []string{outcome(a1), outcome(a2)}
 	require.ElementsMatch(t, []string{"won", "taken"}, results)
 	customer.until(func(m map[string]any) bool { return m["type"] == "handoff" && m["status"] == "assigned" })
+
+	// While the agent holds the session the bot stays silent.
+	customer.send(map[string]string{"type": "message", "text": "我家停电了", "id": "h2"})
+	for _, m := range customer.until(ack("h2")) {
+		require.False(t, m["type"] == "message" && m["from"] == "bot", "bot answered over the agent: %v", m)
+	}
 }
 
 func TestOperatorOutageAnnouncedAndTickets(t *testing.T) {
@@ -323,6 +330,18 @@ func TestOperatorOutageAnnouncedAndTickets(t *testing.T) {
 	require.Equal(t, 1, out.Announced)
 	got := c.until(typ("outage"))
 	require.Equal(t, "星河湾小区", got[len(got)-1]["outage"].(map[string]any)["area"])
+
+	// An update is announced again and listed.
+	id := got[len(got)-1]["outage"].(map[string]any)["id"].(string)
+	code, obj, _ := operator(t, "PUT", base+"/api/outages/"+id, fmt.Sprintf(`{"eta":%q}`, now.Add(5*time.Hour).Format(time.RFC3339)))
+	require.Equal(t, 200, code, obj)
+	require.Equal(t, float64(1), obj["announced"])
+	got = c.until(func(m map[string]any) bool { return m["type"] == "message" && strings.Contains(fmt.Sprint(m["text"]), "停电信息更新") })
+	code, _, list := operator(t, "GET", base+"/api/outages", "")
+	require.Equal(t, 200, code)
+	require.True(t, slices.ContainsFunc(list, func(o any) bool { return o.(map[string]any)["id"] == id }))
+	code, _, _ = operator(t, "PUT", base+"/api/outages/nope", `{}`)
+	require.Equal(t, 404, code)
 
 	// Bad operator input gets a clear 400.
 	req, _ = http.NewRequest("POST", base+"/api/outages", strings.NewReader(`{"kind":"fault","area":"x","eta":"soon"}`))

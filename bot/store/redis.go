@@ -62,12 +62,18 @@ func OpenRedis(ctx context.Context, url string, opt Options) (*RedisStore, error
 // Client exposes the connection, e.g. for a Redis-backed bus sharing it.
 func (s *RedisStore) Client() *redis.Client { return s.rdb }
 
-func (s *RedisStore) wrap(err error) error {
+func (s *RedisStore) wrap(err error) error { return wrapRedis(err) }
+
+// wrapRedis maps go-redis errors to the bot sentinels: redis.Nil is ErrNotFound, a closed
+// client ErrClosed, a context's end stays itself, and anything else is ErrUnavailable.
+func wrapRedis(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, redis.Nil):
 		return bot.ErrNotFound
+	case errors.Is(err, redis.ErrClosed):
+		return fmt.Errorf("%w: %w", bot.ErrClosed, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}

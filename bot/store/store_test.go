@@ -248,7 +248,7 @@ func TestRedisRestart(t *testing.T) {
 	s := openRedisT(t, r)
 	require.NoError(t, s.PutSession(ctx, bot.Session{ID: "s1"}, time.Minute))
 
-	r.stop()
+	r.Stop()
 	_, err := s.Session(ctx, "s1")
 	require.ErrorIs(t, err, bot.ErrUnavailable, "a clear error while Redis is down")
 	require.NotErrorIs(t, err, bot.ErrNotFound)
@@ -257,7 +257,7 @@ func TestRedisRestart(t *testing.T) {
 	_, err = s.NextSeq(ctx, "k")
 	require.ErrorIs(t, err, bot.ErrUnavailable)
 
-	r.start() // same port, empty data (--save '')
+	r.Start() // same port, empty data (--save '')
 	var got error
 	require.Eventually(t, func() bool {
 		got = s.PutSession(ctx, bot.Session{ID: "s2"}, time.Minute)
@@ -297,7 +297,7 @@ func TestOpenURL(t *testing.T) {
 	}{
 		{"memory", nil, "*store.MemoryStore"},
 		{"bolt:" + filepath.Join(t.TempDir(), "x.db"), nil, "*store.BoltStore"},
-		{r.url(), nil, "*store.RedisStore"},
+		{r.URL(), nil, "*store.RedisStore"},
 		{"postgres://x", bot.ErrBadInput, ""},
 		{"redis://127.0.0.1:1/0", bot.ErrUnavailable, ""},
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -201,20 +202,17 @@ func (api *OperatorAPI) announce(ctx context.Context, o dialogs.Outage, update b
 var cst = time.FixedZone("CST", 8*3600)
 
 func outageText(o dialogs.Outage, update bool) string {
-	kind := "故障停电"
-	if o.Kind == "planned" {
-		kind = "计划停电"
-	}
 	head := "【停电通知】"
 	if update {
 		head = "【停电信息更新】"
 	}
-	cause := o.Cause
-	if cause == "" {
-		cause = "线路检修"
+	eta := o.ETA.In(cst).Format("1月2日15:04")
+	if o.Kind == "planned" {
+		cause := cmp.Or(o.Cause, "设备检修")
+		return fmt.Sprintf("%s您好，您所在的%s因%s安排计划停电，预计%s恢复供电，给您带来不便敬请谅解。", head, o.Area, cause, eta)
 	}
-	return fmt.Sprintf("%s您好，您所在的%s区域有一次%s，原因：%s，预计%s恢复供电。抢修人员正在全力处理，给您带来不便敬请谅解。",
-		head, o.Area, kind, cause, o.ETA.In(cst).Format("1月2日15:04"))
+	cause := cmp.Or(o.Cause, "线路故障")
+	return fmt.Sprintf("%s您好，您所在的%s因%s停电，抢修人员正在全力抢修，预计%s恢复供电，给您带来不便敬请谅解。", head, o.Area, cause, eta)
 }
 
 func sessionAddress(s bot.Session) string {

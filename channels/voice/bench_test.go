@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,11 +126,13 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 		}()
 	}
 	sent0, late0 := counter(b, reg, "dianbao_voice_frames_sent_total"), counter(b, reg, "dianbao_voice_frames_late_total")
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
 		time.Sleep(window)
 	}
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
 	sent, late := counter(b, reg, "dianbao_voice_frames_sent_total")-sent0, counter(b, reg, "dianbao_voice_frames_late_total")-late0
 	cancel()
 	wg.Wait()
@@ -137,6 +140,15 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 	b.ReportMetric(calls, "calls")
 	b.ReportMetric(100*late/math.Max(sent, 1), "late_%")
 	b.ReportMetric(100*sent/want, "frames_sent_%")
+	// CPU of the whole process (server and callers) in percent of one core: the capacity
+	// figure that does not depend on what else runs on the machine.
+	b.ReportMetric(100*cpu.Seconds()/(window.Seconds()*float64(b.N)), "cpu_%_of_core")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // sendPackets replays pre-encoded Opus payloads every 20 ms until ctx ends.

@@ -72,6 +72,7 @@ const (
 	evDataOpen
 	evDigit
 	evText
+	evChoice
 	evSpeechStart
 	evUtterance
 	evIdle
@@ -321,6 +322,7 @@ func (c *Call) onDataMessage(data []byte) {
 	var msg struct {
 		Type  string `json:"type"`
 		Text  string `json:"text"`
+		Value string `json:"value"`
 		Digit string `json:"digit"`
 	}
 	if err := json.Unmarshal(data, &msg); err != nil {
@@ -335,6 +337,14 @@ func (c *Call) onDataMessage(data []byte) {
 			return
 		}
 		c.post(callEvent{kind: evText, text: text, at: time.Now()})
+	case "choice":
+		v := strings.TrimSpace(msg.Value)
+		if v == "" {
+			c.sendData(map[string]string{"type": "error", "code": "empty_choice", "message": "选项为空。"})
+			return
+		}
+		c.pacer.stop()
+		c.post(callEvent{kind: evChoice, text: v, at: time.Now()})
 	case "dtmf":
 		if !validDigit(msg.Digit) {
 			c.sendData(map[string]string{"type": "error", "code": "bad_digit", "message": "无效的按键。"})
@@ -465,6 +475,9 @@ func (c *Call) handle(st *convo, ev callEvent) {
 	case evText:
 		c.activity(st)
 		c.turn(st, Input{Text: ev.text}, ev.at, "text")
+	case evChoice:
+		c.activity(st)
+		c.turn(st, Input{Text: ev.text, Choice: ev.text}, ev.at, "text")
 	case evUtterance:
 		st.inSpeech = false
 		c.activity(st)

@@ -19,5 +19,6 @@
 //
 // The data channel "events" (created by the widget) carries the contract events of
 // contract §3 to the widget, plus {"type":"caption","from":"customer","text":"…"} for what
-// the bot understood, and accepts {"type":"message","text":"…"} and {"type":"dtmf","digit":"1"}.
+// the bot understood, and accepts {"type":"message","text":"…"} (browser speech recognition),
+// {"type":"choice","value":"…"} (a choice button) and {"type":"dtmf","digit":"1"}.
 package voice

@@ -10,17 +10,18 @@ import (
 type Choice = bot.Choice
 
 // Input is one customer turn handed to the bot: free text (speech, typed text, a keyed
-// number) or the value of a chosen quick reply. It mirrors the runtime's bot.Input.
-type Input struct {
-	Text   string
-	Choice string
-}
+// number) or the value of a chosen quick reply. It is the runtime's own type, so
+// *bot.Engine is a Bot as it stands.
+type Input = bot.Input
 
 // Bot is what a call needs of the runtime: open a session (the greeting) and run a turn.
 type Bot interface {
 	Open(ctx context.Context, sessionID string) ([]bot.Event, error)
 	Handle(ctx context.Context, sessionID string, in Input) ([]bot.Event, error)
 }
+
+// The runtime's engine is the production Bot.
+var _ Bot = (*bot.Engine)(nil)
 
 // Synthesizer turns a reply into speech; rate is the sample rate of the mono PCM returned.
 type Synthesizer interface {

@@ -2,12 +2,15 @@ package voice_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"dianbao/channels/voice"
+	"dianbao/channels/voice/asr"
+	"dianbao/channels/voice/asr/funasrtest"
 	"dianbao/channels/voice/codec"
 )
 
@@ -51,4 +54,70 @@ func TestBargeInStopsBotAudio(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	n1, _, _ := c.stats()
 	require.Equal(t, n0, n1, "no more bot audio after barge-in")
+}
+
+func TestSpeechReachesBotThroughVADAndASR(t *testing.T) {
+	var mu sync.Mutex
+	reply := "我家停电了"
+	fun, err := funasrtest.New(funasrtest.Config{Transcript: func(u funasrtest.Utterance) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if u.RMS() > 200 && u.Duration() > 500*time.Millisecond {
+			return reply
+		}
+		return ""
+	}})
+	require.NoError(t, err)
+	defer fun.Close()
+	rec, err := asr.NewFunASR(asr.FunASRConfig{URL: fun.URL()}, nil, nil)
+	require.NoError(t, err)
+
+	b := newScriptBot()
+	b.greeting = "您好，请讲。"
+	cfg := engines(t, b)
+	cfg.Recognizer = rec
+	_, url := testServer(t, cfg)
+	c := dial(t, url)
+	defer c.hangup()
+	require.Equal(t, true, c.hello["asr"], "the widget learns that server ASR is on")
+	c.call(clientAPI(t))
+	c.waitEvent(10*time.Second, isMessage)
+
+	enc, err := codec.NewOpusEncoder(codec.OpusEncoderConfig{})
+	require.NoError(t, err)
+	speech := callerSpeech(t, "我家停电了", 1200*time.Millisecond)
+	c.speak(context.Background(), enc, speech)
+
+	// The transcript reaches the bot and comes back as the caller's caption.
+	require.Equal(t, voice.Input{Text: "我家停电了"}, waitInput(t, b))
+	cap := c.waitEvent(5*time.Second, func(ev map[string]any) bool { return ev["type"] == "caption" })
+	require.Equal(t, "customer", cap["from"])
+	require.Equal(t, "我家停电了", cap["text"])
+
+	// The FunASR server got one 16 kHz utterance of about the spoken length, with energy.
+	utts := fun.Utterances()
+	require.Len(t, utts, 1)
+	u := utts[0]
+	require.Equal(t, 16000, u.AudioFS)
+	require.Equal(t, "2pass", u.Mode)
+	require.True(t, u.Ended)
+	spoken := time.Duration(len(speech)-1200*48) * time.Second / 48000
+	require.InDelta(t, spoken.Seconds(), u.Duration().Seconds(), 0.8, "utterance length vs speech")
+	require.Greater(t, u.RMS(), 300.0)
+
+	mu.Lock()
+	reply = "" // the next utterance is unclear
+	mu.Unlock()
+	// Unclear audio (empty transcript): the bot asks again, politely, and the bot runtime
+	// is not bothered.
+	c.speak(context.Background(), enc, speech)
+	again := c.waitEvent(10*time.Second, func(ev map[string]any) bool {
+		return isMessage(ev) && ev["from"] == "system"
+	})
+	require.Equal(t, voice.DefaultPrompts().Repeat, again["text"])
+	select {
+	case in := <-b.inputCh:
+		t.Fatalf("the bot got %+v for unclear audio", in)
+	case <-time.After(300 * time.Millisecond):
+	}
 }

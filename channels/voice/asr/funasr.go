@@ -275,7 +275,11 @@ func (s *funSession) connect(ctx context.Context) error {
 	gen := s.gen
 	s.mu.Unlock()
 	if err := s.send(websocket.TextMessage, s.init); err != nil {
-		return err
+		s.mu.Lock()
+		s.conn = nil
+		s.mu.Unlock()
+		_ = c.Close()
+		return fmt.Errorf("%w: %s: first message: %v", ErrUnreachable, s.f.cfg.URL, err)
 	}
 	s.wg.Add(1)
 	go s.read(c, gen)

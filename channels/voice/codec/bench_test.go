@@ -126,3 +126,46 @@ func BenchmarkResample48kTo16k(b *testing.B) {
 		out = rs.Process(out[:0], fr)
 	}
 }
+
+// BenchmarkCallFrameParallel runs independent call pipelines on every core (GOMAXPROCS), the
+// way concurrent calls share the machine; ns/op is wall time per frame across all cores.
+func BenchmarkCallFrameParallel(b *testing.B) {
+	packets, ttsPCM, ttsRate := chromeLikePackets(b)
+	ttsStep := ttsRate / 50
+	b.ReportAllocs()
+	cpu := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		up, err := codec.NewUplink()
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		down, err := codec.NewDownlink(codec.DownlinkConfig{})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		det, err := vad.New(vad.Config{})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		var pcm16 []int16
+		i, j := 0, 0
+		for pb.Next() {
+			pcm16, err = up.Decode(pcm16[:0], packets[i])
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			det.Write(pcm16)
+			if _, err := down.Encode(ttsPCM[j:j+ttsStep], ttsRate); err != nil {
+				b.Error(err)
+				return
+			}
+			i = (i + 1) % len(packets)
+			j = (j + ttsStep) % (len(ttsPCM) - ttsStep)
+		}
+	})
+	reportCallCapacity(b, cpu)
+}

@@ -9,7 +9,7 @@
 //
 // Outbound (bot → browser):
 //
-//	down, _ := codec.NewDownlink(codec.DownlinkConfig{Codec: codec.Opus})
+//	down, _ := codec.NewDownlink(codec.DownlinkConfig{Codec: codec.Opus}) // libopus complexity 5
 //	packets, err := down.Encode(ttsPCM, ttsRate) // one packet per 20 ms, 960 samples of RTP time each
 //	tail, err := down.Flush()                    // the last partial frame, padded with silence
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +19,9 @@ type EspeakConfig struct {
 	Speed        int    // words per minute, default 150 (calm, clear for older callers)
 	Pitch        int    // 0–99, default 50
 	MaxTextRunes int    // default 600
+	// MaxConcurrent bounds simultaneous espeak-ng processes so a burst of uncached replies
+	// cannot starve the media goroutines of CPU (default: number of CPUs).
+	MaxConcurrent int
 }
 
 // Espeak synthesises with the Debian espeak-ng binary, one subprocess per utterance.
@@ -26,6 +30,7 @@ type Espeak struct {
 	cfg    EspeakConfig
 	log    *slog.Logger
 	pinyin *Pinyin
+	slots  chan struct{}
 }
 
 var _ Synthesizer = (*Espeak)(nil)
@@ -60,6 +65,9 @@ func NewEspeak(cfg EspeakConfig, logger *slog.Logger) (*Espeak, error) {
 	if cfg.MaxTextRunes <= 0 {
 		cfg.MaxTextRunes = 600
 	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = runtime.NumCPU()
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -74,7 +82,7 @@ func NewEspeak(cfg EspeakConfig, logger *slog.Logger) (*Espeak, error) {
 	if !strings.Contains(string(out), "cmn-latn-pinyin") {
 		return nil, fmt.Errorf("%w: %s has no cmn-latn-pinyin voice (espeak-ng ≥ 1.50 with Mandarin data needed)", ErrEngineMissing, bin)
 	}
-	return &Espeak{bin: bin, cfg: cfg, log: logger, pinyin: NewPinyin()}, nil
+	return &Espeak{bin: bin, cfg: cfg, log: logger, pinyin: NewPinyin(), slots: make(chan struct{}, cfg.MaxConcurrent)}, nil
 }
 
 // Text returns the exact text handed to espeak-ng for a voice, for logs and tests.
@@ -107,6 +115,12 @@ func (e *Espeak) Synthesize(ctx context.Context, text, voice string) ([]int16, i
 	}
 	if strings.Trim(spoken, " ,.") == "" {
 		return nil, 0, ErrEmptyText
+	}
+	select {
+	case e.slots <- struct{}{}:
+		defer func() { <-e.slots }()
+	case <-ctx.Done():
+		return nil, 0, fmt.Errorf("%w: waiting for an engine slot: %w", ErrSynthesis, ctx.Err())
 	}
 	// Text goes through stdin so that nothing in it can be taken for a flag.
 	cmd := exec.CommandContext(ctx, e.bin, "-v", v.name, "-s", strconv.Itoa(e.cfg.Speed),

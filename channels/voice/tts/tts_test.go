@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -153,6 +154,32 @@ func TestEspeakBadInput(t *testing.T) {
 	_, _, err = sp.Synthesize(cctx, "您好", "")
 	require.ErrorIs(t, err, tts.ErrSynthesis)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestEspeakBoundsConcurrency(t *testing.T) {
+	sp, err := tts.NewEspeak(tts.EspeakConfig{MaxConcurrent: 1}, nil)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			pcm, _, err := sp.Synthesize(context.Background(), "请稍等", "")
+			require.NoError(t, err)
+			require.NotEmpty(t, pcm)
+		})
+	}
+	wg.Wait()
+	// With the only slot held by a slow request, a caller that gives up is told why.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = sp.Synthesize(context.Background(), strings.Repeat("您好,", 100), "")
+	}()
+	time.Sleep(20 * time.Millisecond)
+	_, _, err = sp.Synthesize(ctx, "您好", "")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	<-done
 }
 
 func TestEspeakMissingIsAClearStartupError(t *testing.T) {

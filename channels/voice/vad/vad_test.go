@@ -347,3 +347,28 @@ func BenchmarkDetector20ms(b *testing.B) {
 		i = (i + 320) % (len(pcm) - 320)
 	}
 }
+
+// The decisions come when promised: the start about StartSpeech after the onset, the end
+// EndSilence after the last word, so the bot neither waits long nor cuts the caller off.
+func TestDetectorDecisionLatency(t *testing.T) {
+	utt := say(t, "不是,我要报修。")
+	for _, end := range []time.Duration{500 * time.Millisecond, 800 * time.Millisecond} {
+		det, err := vad.New(vad.Config{EndSilence: end})
+		require.NoError(t, err)
+		pcm := concat(silence(time.Second), utt, silence(2*time.Second))
+		var startAt, endAt time.Duration
+		for i := 0; i < len(pcm); i += 320 {
+			for _, ev := range det.Write(pcm[i:min(i+320, len(pcm))]) {
+				at := dur(i + 320)
+				if ev.Type == vad.SpeechStart {
+					startAt = at
+				} else {
+					endAt = at
+				}
+			}
+		}
+		speechEnd := time.Second + dur(len(utt))
+		require.InDelta(t, float64(time.Second+200*time.Millisecond), float64(startAt), float64(150*time.Millisecond), "start decided ≈200 ms after onset")
+		require.InDelta(t, float64(speechEnd+end), float64(endAt), float64(120*time.Millisecond), "end decided EndSilence after the speech")
+	}
+}

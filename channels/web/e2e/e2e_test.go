@@ -129,13 +129,6 @@ func waitJS(js string) chromedp.Action[chromedp.Void] {
 	}
 }
 
-func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		_, err := a(ctx, tg)
-		return chromedp.Void{}, err
-	}
-}
-
 func choice(value string) chromedp.Action[chromedp.Void] {
 	return chromedp.Click(chromedp.CSS(fmt.Sprintf(`#db-quick button[data-value=%q]`, value)), chromedp.NodeVisible)
 }

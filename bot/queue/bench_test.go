@@ -1,0 +1,31 @@
+package queue
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkEnqueueClaim measures one customer joining a queue of 200 and being claimed,
+// with every waiting customer's position recomputed and announced on each change.
+func BenchmarkEnqueueClaim(b *testing.B) {
+	q, err := NewMemoryQueue(Config{OnChange: func([]Entry) {}}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q.SetAgents(5)
+	for i := range 200 {
+		if _, err := q.Enqueue(Entry{Session: fmt.Sprint("w", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		s := fmt.Sprint("b", i)
+		if _, err := q.Enqueue(Entry{Session: s, Priority: PriorityHigh}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := q.Claim(s, "agent"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
