@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -625,13 +626,24 @@ func TestNewValidation(t *testing.T) {
 // leftover variables other than the runtime's, and no blame wording.
 func TestPromptCatalogue(t *testing.T) {
 	m := newMachine(t)
-	allowed := map[string]bool{"ticket_id": true, "due": true}
+	known := map[string]bool{"ticket_id": true, "due": true, "salutation": true, "kind": true, "id": true,
+		"area": true, "cause": true, "start": true, "eta": true, "days": true, "hours": true, "minutes": true,
+		"summary": true, "contact_hours": true, "result_days": true, "report_days": true, "suggestion_days": true,
+		"tail": true, "balance": true, "arrears": true, "month": true, "kwh": true, "amount": true, "left": true,
+		"status": true}
+	placeholder := regexp.MustCompile(`\{([a-z_]+)\}`)
 	for key, p := range m.prompts {
 		require.True(t, hasHan(p.Text), key)
 		for _, bad := range []string{"你", "您怎么", "难道", "说清楚", "听不懂你"} {
 			require.NotContains(t, p.Text, bad, key)
 		}
-		_ = allowed
+		for _, ph := range placeholder.FindAllStringSubmatch(p.Text, -1) {
+			require.True(t, known[ph[1]], "%s uses unknown placeholder %s", key, ph[0])
+		}
+	}
+	for _, e := range m.knowledge {
+		require.True(t, hasHan(e.Answer), e.ID)
+		require.NotContains(t, e.Answer, "你", e.ID)
 	}
 }
 
@@ -769,12 +781,12 @@ func TestEdgeTransitions(t *testing.T) {
 
 func TestComplaintCategory(t *testing.T) {
 	for text, want := range map[string]string{
-		"营业厅工作人员态度差":   "service",
-		"门口施工挖断了路":     "grid_construction",
-		"电压太低空调开不了":    "power_quality",
-		"一个月停电五次":      "outage",
+		"营业厅工作人员态度差":  "service",
+		"门口施工挖断了路":    "grid_construction",
+		"电压太低空调开不了":   "power_quality",
+		"一个月停电五次":     "outage",
 		"这个月电费多收了一百块": "billing",
-		"说不上来":         "service",
+		"说不上来":        "service",
 	} {
 		require.Equal(t, want, complaintCategory(text), text)
 	}
