@@ -146,5 +146,5 @@ func holds(s *Session, agentID string) error {
 
 // agentTurn runs an operation on an existing session; it never creates one.
 func (e *Engine) agentTurn(ctx context.Context, id string, fn func(*Session, *turnCtx) ([]Event, error)) ([]Event, error) {
-	return e.turnOpts(ctx, id, false, fn)
+	return e.turn(ctx, id, false, fn)
 }

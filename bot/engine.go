@@ -152,15 +152,25 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Open greets a new (or expired) session. For a live session it returns nothing new:
-// channels re-show History instead.
+// Open greets a new (or expired) session and asks a pending 回访 of a returning
+// customer. For a live session it returns nothing new (channels re-show History), unless
+// a 回访 waits and the bot is free to ask it.
 func (e *Engine) Open(ctx context.Context, sessionID string) ([]Event, error) {
-	return e.turn(ctx, sessionID, func(s *Session, tc *turnCtx) ([]Event, error) {
-		if !tc.fresh && !tc.expired {
-			tc.noSave = true
-			return nil, nil
+	return e.turn(ctx, sessionID, true, func(s *Session, tc *turnCtx) ([]Event, error) {
+		if tc.fresh || tc.expired {
+			out, err := e.greet(ctx, s, tc)
+			if err != nil {
+				return out, err
+			}
+			return append(out, e.offerFollowUp(ctx, s, tc, true)...), nil
 		}
-		return e.greet(ctx, s, tc)
+		if s.Mode == ModeBot && (s.Ended || resting(s)) {
+			if evs := e.offerFollowUp(ctx, s, tc, true); len(evs) > 0 {
+				return evs, nil
+			}
+		}
+		tc.noSave = true
+		return nil, nil
 	})
 }
 
@@ -176,7 +186,7 @@ func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Even
 	if in.Choice != "" {
 		text = in.Choice
 	}
-	return e.turn(ctx, sessionID, func(s *Session, tc *turnCtx) ([]Event, error) {
+	return e.turn(ctx, sessionID, true, func(s *Session, tc *turnCtx) ([]Event, error) {
 		var out []Event
 		if tc.fresh || tc.expired {
 			evs, err := e.greet(ctx, s, tc)
@@ -186,7 +196,7 @@ func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Even
 			out = append(out, evs...)
 		}
 		if s.Ended { // a new need after a finished conversation starts a fresh dialog
-			s.State, s.Ended, s.Resolved, s.Mode, s.Handoff = dialogs.State{}, false, "", ModeBot, nil
+			s.startOver()
 		}
 		if notice := e.checkInput(text); notice != "" {
 			out = append(out, customerMessage(strings.ToValidUTF8(truncateRunes(text, e.cfg.MaxInputRunes), "\uFFFD")))
@@ -209,7 +219,7 @@ func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Even
 				// The customer may leave the queue: the dialogs say goodbye (and End
 				// takes the session out of the queue).
 			case s.Expect == "":
-				pos, eta := e.position(ctx, s)
+				pos, eta := e.position(ctx, s, tc)
 				msg := fmt.Sprintf(e.cfg.Texts.Waiting, pos, max(1, int(eta.Round(time.Minute)/time.Minute)))
 				return append(out, Message(FromSystem, msg, "", nil)), nil
 			}
@@ -217,7 +227,14 @@ func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Even
 			// they may finish collecting it while the customer waits.
 		}
 		evs, err := e.step(ctx, s, tc, dialogs.Turn{Kind: dialogs.TurnUtterance, Parse: p})
-		return append(out, evs...), err
+		out = append(out, evs...)
+		if err != nil {
+			return out, err
+		}
+		if resting(s) { // e.g. the caller just gave a phone with a pending 回访
+			out = append(out, e.offerFollowUp(ctx, s, tc, false)...)
+		}
+		return out, nil
 	})
 }
 
@@ -269,7 +286,7 @@ func (e *Engine) safety(ctx context.Context, s *Session, tc *turnCtx) []Event {
 		s.Handoff.Priority = dialogs.PriorityEmergency
 		e.m.escalations.WithLabelValues("emergency").Inc()
 		if s.Mode == ModeQueued {
-			pos, eta := e.position(ctx, s)
+			pos, eta := e.position(ctx, s, tc)
 			out = append(out, handoffEvent(HandoffQueued, s.Handoff, pos, eta))
 		}
 	}
@@ -280,7 +297,7 @@ func (e *Engine) safety(ctx context.Context, s *Session, tc *turnCtx) []Event {
 // step runs the dialogs on one turn and performs their actions in order.
 func (e *Engine) step(ctx context.Context, s *Session, tc *turnCtx, t dialogs.Turn) ([]Event, error) {
 	t.Now = tc.now
-	t.World = &turnWorld{ctx: ctx, e: e}
+	t.World = &turnWorld{ctx: ctx, e: e, log: tc.log}
 	st, actions := e.cfg.Dialogs.Step(s.State, t)
 	s.State = st
 	return e.perform(ctx, s, tc, actions)
@@ -399,7 +416,7 @@ func (e *Engine) handoff(ctx context.Context, s *Session, tc *turnCtx, a dialogs
 	if s.Mode == ModeAgent {
 		return handoffEvent(HandoffAssigned, s.Handoff, 0, 0)
 	}
-	pos, eta := e.position(ctx, s)
+	pos, eta := e.position(ctx, s, tc)
 	return handoffEvent(HandoffQueued, s.Handoff, pos, eta)
 }
 
@@ -410,10 +427,10 @@ func handoffEvent(status string, h *HandoffInfo, pos int, eta time.Duration) Eve
 
 // position is the 1-based place of s among waiting sessions: priority first, then first
 // come first served. A failing listing is logged and counts s as first.
-func (e *Engine) position(ctx context.Context, s *Session) (int, time.Duration) {
+func (e *Engine) position(ctx context.Context, s *Session, tc *turnCtx) (int, time.Duration) {
 	all, err := e.cfg.Store.Sessions(ctx)
 	if err != nil {
-		e.log.Warn("list sessions for queue position", "session_id", s.ID, "err", err)
+		tc.log.Warn("list sessions for queue position", "err", err)
 	}
 	pos := 1
 	for _, o := range e.live(all) {
@@ -471,42 +488,39 @@ type turnCtx struct {
 }
 
 // turn runs fn on the locked, loaded session, then stamps and records the events, saves
-// and publishes. A panic in fn becomes an apology and an error log, and the session is left
-// as it was before the turn.
-func (e *Engine) turn(ctx context.Context, id string, fn func(*Session, *turnCtx) ([]Event, error)) ([]Event, error) {
-	return e.turnOpts(ctx, id, true, fn)
-}
-
-// turnOpts is turn; create says whether a missing or expired session starts afresh
-// (customer turns) or is an error (agent operations, which get no apology either).
-func (e *Engine) turnOpts(ctx context.Context, id string, create bool, fn func(*Session, *turnCtx) ([]Event, error)) (reply []Event, err error) {
+// and publishes. create says whether a missing or expired session starts afresh
+// (customer turns) or is an ErrNotFound (agent operations, which get no apology either).
+// A panic in fn becomes an apology and an error log, and the session is left as it was
+// before the turn.
+func (e *Engine) turn(ctx context.Context, id string, create bool, fn func(*Session, *turnCtx) ([]Event, error)) (reply []Event, err error) {
 	if id == "" || !utf8.ValidString(id) || len(id) > 200 {
 		return nil, fmt.Errorf("%w: session id must be 1–200 bytes of UTF-8", ErrBadInput)
 	}
 	log := e.log.With("session_id", id)
+	fail := func(what string, err error) ([]Event, error) {
+		log.Error(what, "err", err)
+		err = fmt.Errorf("%s: %w", what, err)
+		if !create {
+			return nil, err
+		}
+		return e.apology(id), err
+	}
 	unlock, err := e.cfg.Store.Lock(ctx, id, e.cfg.LockTTL)
 	if err != nil {
-		log.Error("lock session", "err", err)
-		return e.apology(id), fmt.Errorf("lock session: %w", err)
+		return fail("lock session", err)
 	}
 	defer unlock()
 	tc := &turnCtx{now: e.cfg.Now(), log: log}
 	s, err := e.cfg.Store.Session(ctx, id)
-	if !create {
-		if err == nil && tc.now.Sub(s.Updated) >= e.cfg.IdleTTL {
-			err = fmt.Errorf("session %s expired: %w", id, ErrNotFound)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	expired := err == nil && tc.now.Sub(s.Updated) >= e.cfg.IdleTTL
 	switch {
-	case errors.Is(err, ErrNotFound):
-		s, tc.fresh = e.newSession(id, tc.now), true
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return fail("load session", err)
+	case !create && (err != nil || expired):
+		return nil, fmt.Errorf("session %s: %w", id, ErrNotFound)
 	case err != nil:
-		log.Error("load session", "err", err)
-		return e.apology(id), fmt.Errorf("load session: %w", err)
-	case tc.now.Sub(s.Updated) >= e.cfg.IdleTTL:
+		s, tc.fresh = e.newSession(id, tc.now), true
+	case expired:
 		s, tc.expired = e.newSession(id, tc.now), true
 	}
 	events, err, panicked := e.call(fn, &s, tc)
@@ -514,7 +528,7 @@ func (e *Engine) turnOpts(ctx context.Context, id string, create bool, fn func(*
 		return e.apology(id), nil
 	}
 	if err != nil {
-		if !create {
+		if !create { // an agent operation refused (wrong mode, bad input): not a failure
 			return nil, err
 		}
 		log.Error("turn failed", "err", err)
@@ -528,14 +542,13 @@ func (e *Engine) turnOpts(ctx context.Context, id string, create bool, fn func(*
 	}
 	s.Transcript = append(s.Transcript, events...)
 	if over := len(s.Transcript) - e.cfg.MaxTranscript; over > 0 {
-		s.Transcript = slices.Delete(s.Transcript, 0, over)
+		s.Transcript = s.Transcript[over:] // no shifting in place: the array may be shared
 	}
 	s.Updated = tc.now
 	// The store keeps a session twice the idle TTL, so a returning customer is told the
 	// conversation started over (and agents can still read a recent transcript).
 	if err := e.cfg.Store.PutSession(ctx, s, 2*e.cfg.IdleTTL); err != nil {
-		log.Error("save session", "err", err)
-		return e.apology(id), fmt.Errorf("save session: %w", err)
+		return fail("save session", err)
 	}
 	if err := e.cfg.Bus.Publish(ctx, id, events); err != nil {
 		log.Warn("publish events", "err", err)
@@ -575,6 +588,7 @@ func (e *Engine) apology(id string) []Event {
 type turnWorld struct {
 	ctx context.Context
 	e   *Engine
+	log *slog.Logger
 }
 
 var _ dialogs.World = (*turnWorld)(nil)
@@ -597,7 +611,7 @@ func (w *turnWorld) Ticket(id string) (dialogs.TicketView, bool) {
 	t, err := w.e.cfg.Store.Ticket(w.ctx, strings.ToUpper(strings.TrimSpace(id)))
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
-			w.e.log.Warn("ticket lookup", "ticket_id", id, "err", err)
+			w.log.Warn("ticket lookup", "ticket_id", Mask(id), "err", err)
 		}
 		return dialogs.TicketView{}, false
 	}
@@ -611,7 +625,7 @@ func (w *turnWorld) TicketsByPhone(phone string) []dialogs.TicketView {
 	}
 	ts, err := w.e.cfg.Store.Tickets(w.ctx, TicketFilter{Phone: phone, Limit: 20})
 	if err != nil {
-		w.e.log.Warn("tickets by phone", "phone", Mask(phone), "err", err)
+		w.log.Warn("tickets by phone", "phone", Mask(phone), "err", err)
 		return nil
 	}
 	out := make([]dialogs.TicketView, len(ts))

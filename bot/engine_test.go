@@ -37,7 +37,7 @@ func (p tableParser) Parse(text string) nlu.Result {
 
 var parser = tableParser{
 	"家里没电": "repair", "转人工": nlu.IntentHumanAgent, "电线掉地上了": nlu.IntentSafetyHazard,
-	"炸了": "boom", "再见": nlu.IntentGoodbye, "查工单": nlu.IntentTicketStatus, "停电查询": nlu.IntentOutageInfo,
+	"炸了": "boom", "再见": nlu.IntentGoodbye, "满意": "rate", "查工单": nlu.IntentTicketStatus, "停电查询": nlu.IntentOutageInfo,
 }
 
 // scriptDialogs is a small deterministic machine, so engine behaviour is tested apart
@@ -57,6 +57,14 @@ func (d *scriptDialogs) Step(st dialogs.State, t dialogs.Turn) (dialogs.State, [
 			Choices: []dialogs.Choice{{Label: "停电报修", Value: "家里没电"}, {Label: "转人工", Value: "转人工"}}}}
 	case dialogs.TurnReturned:
 		return st, []dialogs.Action{dialogs.Say{Text: "您好，小保继续为您服务。", Expect: dialogs.ExpectMenu}}
+	case dialogs.TurnFollowUp:
+		st.FollowUp = t.Ticket.ID
+		return st, []dialogs.Action{dialogs.Say{Text: "您反映的工单" + t.Ticket.ID + "已处理完毕，请您评价。", Expect: dialogs.ExpectSatisfaction}}
+	}
+	if t.Parse.Intent == "rate" && st.FollowUp != "" {
+		id := st.FollowUp
+		st.FollowUp = ""
+		return st, []dialogs.Action{dialogs.RateTicket{TicketID: id, Rating: 5}, dialogs.Say{Text: "感谢您的评价！", Expect: dialogs.ExpectMenu}}
 	}
 	switch t.Parse.Intent {
 	case "repair":
@@ -71,6 +79,7 @@ func (d *scriptDialogs) Step(st dialogs.State, t dialogs.Turn) (dialogs.State, [
 			dialogs.Say{Text: "正在为您转接人工客服，如不便等待，可留下联系电话。", Expect: dialogs.ExpectPhone},
 		}
 	case "phone":
+		st.Slots[dialogs.SlotPhone] = t.Parse.Text
 		return st, []dialogs.Action{
 			dialogs.CreateTicket{Kind: dialogs.KindCallback, Fields: map[string]string{"phone": t.Parse.Text}},
 			dialogs.Say{Text: "已记录，稍后回电，工单号{ticket_id}。"},
@@ -551,6 +560,10 @@ func TestUpdateTicketFollowUp(t *testing.T) {
 	require.Equal(t, bot.StatusResolved, tk.Status)
 	require.Equal(t, steps+1, h.dl.steps, "a resolved ticket asks the 回访 question in its live session")
 	require.NotEmpty(t, evs)
+	require.Equal(t, bot.FollowUpAsked, tk.FollowUp)
+	stored, err := h.e.Ticket(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, bot.FollowUpAsked, stored.FollowUp, "asked live, so not again on return")
 	list, err := h.e.Tickets(ctx, bot.TicketFilter{Status: bot.StatusResolved})
 	require.NoError(t, err)
 	require.Len(t, list, 1)

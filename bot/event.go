@@ -46,6 +46,8 @@ type Ticket struct {
 	Session string    `json:"session,omitempty"`
 	Updated time.Time `json:"updated,omitempty"`
 	Rating  int       `json:"rating,omitempty"`
+	// FollowUp tracks the 回访 of a resolved ticket: pending until the customer is asked.
+	FollowUp string `json:"follow_up,omitempty"`
 }
 
 // OutageInfo is the outage of an outage event (contract §3).

@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"dianbao/dialogs"
@@ -37,9 +39,37 @@ type Session struct {
 	// Tickets are the ids created in this session, oldest first.
 	Tickets  []string `json:"tickets,omitempty"`
 	Resolved string   `json:"resolved,omitempty"`
-	Ended    bool     `json:"ended,omitempty"`
+	// FollowUpSeen records the caller identity ("#" and the phone, if any) last checked
+	// for a pending 回访, so the lookup runs once per identity.
+	FollowUpSeen string `json:"follow_up_seen,omitempty"`
+	Ended        bool   `json:"ended,omitempty"`
 	// Transcript is every event of the session in order, customer messages included.
 	Transcript []Event `json:"transcript,omitempty"`
+}
+
+// Clone returns a copy sharing nothing the engine changes, so a store may keep sessions
+// in memory without aliasing. Recorded events, choices and ticket ids are never changed
+// in place, so their slices are shared, clipped so that an append copies.
+func (s Session) Clone() Session {
+	st := &s.State
+	st.Slots, st.Facts, st.Asked = maps.Clone(st.Slots), maps.Clone(st.Facts), maps.Clone(st.Asked)
+	if st.Paused != nil {
+		p := *st.Paused
+		p.Facts = maps.Clone(p.Facts)
+		st.Paused = &p
+	}
+	if s.Handoff != nil {
+		h := *s.Handoff
+		s.Handoff = &h
+	}
+	s.Choices, s.Tickets, s.Transcript = slices.Clip(s.Choices), slices.Clip(s.Tickets), slices.Clip(s.Transcript)
+	return s
+}
+
+// startOver begins a new conversation in an ended session, keeping its transcript and
+// tickets.
+func (s *Session) startOver() {
+	s.State, s.Ended, s.Resolved, s.Mode, s.Handoff, s.FollowUpSeen = dialogs.State{}, false, "", ModeBot, nil, ""
 }
 
 // HandoffInfo describes the wait for, or the hold by, a human agent.

@@ -41,9 +41,11 @@ type TicketFilter struct {
 	Status  string
 	Phone   string
 	Session string
-	Since   time.Time // created at or after
-	Until   time.Time // created before
-	Limit   int
+	// FollowUp selects by 回访 state (with Phone or Session, whose indexes keep it cheap).
+	FollowUp string
+	Since    time.Time // created at or after
+	Until    time.Time // created before
+	Limit    int
 }
 
 // Match reports whether t passes the filter (Limit aside); stores share it.
@@ -53,6 +55,7 @@ func (f TicketFilter) Match(t Ticket) bool {
 		f.Status != "" && t.Status != f.Status,
 		f.Phone != "" && t.Fields["phone"] != f.Phone,
 		f.Session != "" && t.Session != f.Session,
+		f.FollowUp != "" && t.FollowUp != f.FollowUp,
 		!f.Since.IsZero() && t.Created.Before(f.Since),
 		!f.Until.IsZero() && !t.Created.Before(f.Until):
 		return false

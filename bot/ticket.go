@@ -17,6 +17,12 @@ const (
 	StatusClosed     = "closed"
 )
 
+// 回访 states of a resolved ticket (Ticket.FollowUp).
+const (
+	FollowUpPending = "pending" // resolved; the satisfaction question waits for the customer
+	FollowUpAsked   = "asked"   // the question was put to the customer
+)
+
 // ticketPrefix gives each contract kind its two-letter id prefix.
 var ticketPrefix = map[string]string{
 	dialogs.KindRepair:     "RP",

@@ -13,6 +13,12 @@ import (
 // MaxAsks times without an answer is skipped with a note rather than asked again.
 func (c *turn) collect(slots ...string) bool {
 	for _, s := range slots {
+		if s == SlotAddress && c.have(s) && c.wantsAddressDetail() {
+			c.st.Facts["addr_more"] = "1"
+			c.st.Facts["addr_before"] = c.st.Slots[SlotAddress]
+			c.ask("address_more", map[string]string{"address": c.st.Slots[SlotAddress]})
+			return false
+		}
 		if c.have(s) || c.st.Facts["skip_"+s] != "" {
 			continue
 		}
@@ -25,6 +31,15 @@ func (c *turn) collect(slots ...string) bool {
 		return false
 	}
 	return true
+}
+
+// wantsAddressDetail: a crew needs more than a road name, so a repair asks once for the
+// number; a hazard location or an outage lookup does not wait for it.
+func (c *turn) wantsAddressDetail() bool {
+	if c.st.Dialog != DialogFault && c.st.Dialog != DialogQuality {
+		return false
+	}
+	return c.st.Facts["addr_more"] == "" && vagueAddress(c.st.Slots[SlotAddress])
 }
 
 func (c *turn) have(s string) bool {

@@ -31,6 +31,8 @@ type Config struct {
 	MaxAsks int
 	// MaxVerifyFailures: identity checks allowed before account data is refused for good.
 	MaxVerifyFailures int
+	// MaxInsults: insults answered calmly before the customer goes to a supervisor.
+	MaxInsults int
 	// Zone is the local time for greetings and outage times; nil means China Standard Time.
 	Zone *time.Location
 }
@@ -48,6 +50,7 @@ func DefaultConfig() Config {
 		RemoteMarkers:      []string{"牧区", "林场", "海岛", "边境"},
 		MaxAsks:            2,
 		MaxVerifyFailures:  3,
+		MaxInsults:         2,
 	}
 }
 
@@ -91,6 +94,9 @@ func New(cfg Config) (*Machine, error) {
 	}
 	if cfg.MaxVerifyFailures <= 0 {
 		cfg.MaxVerifyFailures = d.MaxVerifyFailures
+	}
+	if cfg.MaxInsults <= 0 {
+		cfg.MaxInsults = d.MaxInsults
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = chinaTime
@@ -145,6 +151,7 @@ type State struct {
 	Paused *Frame `json:"paused,omitempty"`
 
 	Misses       int    `json:"misses,omitempty"`       // consecutive turns not understood
+	Insults      int    `json:"insults,omitempty"`      // insults answered calmly this session
 	VerifyFails  int    `json:"verify_fails,omitempty"` // identity checks failed this session
 	Verified     string `json:"verified,omitempty"`     // account verified this session
 	Handed       bool   `json:"handed,omitempty"`       // a handoff was requested
@@ -278,6 +285,8 @@ type turn struct {
 	p    nlu.Result
 	text string
 	out  []Action
+	// calmed: an insult was answered with an apology in this turn; the dialog goes on.
+	calmed bool
 }
 
 func normText(p nlu.Result) string {
@@ -326,6 +335,7 @@ var stepExpect = map[string]string{
 	"restored_prepaid": ExpectRestored,
 	"electrician":      ExpectConfirm,
 	"address":          ExpectAddress,
+	"address_more":     ExpectAddress,
 	"name":             ExpectName,
 	"phone":            ExpectPhone,
 	"account":          ExpectAccount,
@@ -543,6 +553,15 @@ func (c *turn) utterance() {
 		c.agitated()
 		return
 	}
+	if c.rude() {
+		return
+	}
+	if c.topicChange() {
+		return
+	}
+	if c.praiseAside() {
+		return
+	}
 	if d := c.switchTarget(); d != "" {
 		c.start(d, in)
 		return
@@ -588,6 +607,10 @@ func (c *turn) switchTarget() string {
 	}
 	step := c.st.Step
 	strong := conf >= c.m.cfg.StrongConfidence
+	if c.calmed && target == DialogIntake {
+		// an insult about the questions is not a new complaint case; the need comes first
+		return ""
+	}
 	switch {
 	case step == "satisfaction" || step == "followup":
 		if c.rating() > 0 || target == DialogClosing {
@@ -708,6 +731,9 @@ func (c *turn) notUnderstood() {
 // answer hands the utterance to the step the bot waits on.
 func (c *turn) answer() {
 	step := c.st.Step
+	if c.selfCheckAside() || c.breakerCorrection() {
+		return
+	}
 	if yesNoSteps[step] {
 		yn := c.yesNo()
 		if step == "restored_breaker" || step == "restored_unplug" {
@@ -726,6 +752,9 @@ func (c *turn) answer() {
 		if step == "breaker" && containsAny(c.text, tripAgainWords) {
 			c.st.Facts["breaker"], c.st.Facts["restored_breaker"] = "yes", "no"
 		}
+		if step == "breaker" {
+			c.breakerExtras()
+		}
 		switch step {
 		case "offer_human":
 			c.offerHumanAnswer()
@@ -741,6 +770,9 @@ func (c *turn) answer() {
 		c.next()
 		return
 	}
+	if isDontKnow(c.text) {
+		c.st.Facts["explain"] = step // asked again, the question comes in simpler words
+	}
 	switch step {
 	case "scope":
 		if s := scopeOf(c.text, true); s != "" {
@@ -750,6 +782,8 @@ func (c *turn) answer() {
 		}
 	case "address":
 		c.takeAddress()
+	case "address_more":
+		c.takeAddressMore()
 	case "name":
 		c.takeName()
 	case "phone":
@@ -795,7 +829,11 @@ func (c *turn) rate() {
 func (c *turn) closing() {
 	if c.st.RatingAsked {
 		c.st.Step = ""
-		c.say("closing_end", ExpectNone, nil)
+		key := "closing_end"
+		if c.st.Satisfaction == 0 {
+			key = "closing_end_unrated"
+		}
+		c.say(key, ExpectNone, nil)
 		c.st.Ended = true
 		c.emit(End{})
 		return

@@ -29,14 +29,39 @@ func (c *turn) absorb() {
 		case nlu.EntityTicketID:
 			c.st.Slots[SlotTicketID] = strings.ToUpper(v)
 		case nlu.EntityAddress:
-			c.st.Slots[SlotAddress] = v
+			c.absorbAddress(v)
 		case nlu.EntityName:
 			c.st.Slots[SlotName] = v
 		case nlu.EntityScope:
+			if v == nlu.ScopeSelf && c.st.Step != "scope" && scopeOf(c.text, false) != nlu.ScopeSelf {
+				// a bare 我家没电了 does not say whether the neighbours have power: ask
+				continue
+			}
 			if v == nlu.ScopeSelf || v == nlu.ScopeBuilding || v == nlu.ScopeArea {
 				c.st.Slots[SlotScope] = v
 			}
 		}
+	}
+}
+
+// absorbAddress keeps an address entity: at the address question it is the answer; said
+// elsewhere it must look like a place, and a fragment (18号3单元) continues the known one.
+func (c *turn) absorbAddress(v string) {
+	old := c.st.Slots[SlotAddress]
+	switch c.st.Step {
+	case "address":
+		c.st.Slots[SlotAddress] = v
+	case "address_more":
+		c.st.Slots[SlotAddress] = mergeAddress(c.st.Facts["addr_before"], v)
+	default:
+		if !plausibleAddress(v) {
+			return
+		}
+		if old != "" && addressFragment(v) {
+			c.st.Slots[SlotAddress] = mergeAddress(old, v)
+			return
+		}
+		c.st.Slots[SlotAddress] = v
 	}
 }
 
@@ -49,7 +74,8 @@ const (
 )
 
 var (
-	dontKnowWords  = []string{"不知道", "不清楚", "看不懂", "不懂", "不会看", "找不到", "不确定", "不太清楚", "不晓得", "不了解", "怎么看", "哪里看", "在哪"}
+	dontKnowWords  = []string{"不知道", "不清楚", "看不懂", "不懂", "不会看", "找不到", "不确定", "不太清楚", "不晓得", "不了解", "怎么看", "哪里看", "在哪",
+		"你说啥", "说的啥", "说什么", "什么意思", "啥意思", "没听懂", "没听清", "听不清", "没明白", "不明白", "再说一遍", "再说一次", "重复一下", "搞不懂", "弄不懂", "不会弄", "晓不得", "不记得", "记不清", "忘了"}
 	noWords        = []string{"没有", "没", "不是", "不对", "不用", "不要", "不行", "否", "错了", "不需要", "没得", "冇"}
 	yesWords       = []string{"是", "对", "嗯", "好", "行", "可以", "有", "跳了", "亮了", "来电", "正确", "需要", "要", "ok", "OK"}
 	yesStrongWords = []string{"没问题", "没错", "不错", "对的", "正确", "是的", "要得", "电来了", "来电了", "有电了", "灯亮了", "亮了", "好了", "恢复了"}
@@ -204,12 +230,14 @@ func (c *turn) takeName() {
 		return
 	}
 	s := strings.TrimSpace(c.text)
-	if isDontKnow(s) || c.yesNo() == ynNo || strings.ContainsAny(s, "0123456789") {
+	if isDontKnow(s) || c.yesNo() == ynNo && !strings.ContainsAny(s, "0123456789") {
 		if c.yesNo() == ynNo {
 			c.st.Facts["skip_name"] = "1"
 		}
 		return
 	}
+	// "王建国，13912345678": the name is the first piece without digits
+	s = firstNamePiece(s)
 	for _, p := range namePrefixes {
 		if strings.HasPrefix(s, p) {
 			s = strings.TrimPrefix(s, p)
@@ -222,6 +250,24 @@ func (c *turn) takeName() {
 	if n := len([]rune(s)); n >= 1 && n <= 4 && hasHan(s) {
 		c.st.Slots[SlotName] = s
 	}
+}
+
+// firstNamePiece returns the first comma- or space-separated piece of a reply that holds
+// no digits and no address words, so a name given with a phone is still read.
+func firstNamePiece(s string) string {
+	pieces := strings.FieldsFunc(s, func(r rune) bool {
+		return strings.ContainsRune("，,。.；;、 　!！", r) || r >= '0' && r <= '9'
+	})
+	for _, p := range pieces {
+		p = strings.TrimSpace(p)
+		for _, w := range []string{"电话是", "电话", "手机号是", "手机号", "手机", "号码是", "号码"} {
+			p = strings.TrimSuffix(p, w)
+		}
+		if p != "" && hasHan(p) && !containsAny(p, []string{"路", "街", "号", "栋", "村", "小区", "单元"}) {
+			return p
+		}
+	}
+	return ""
 }
 
 var phoneRe = regexp.MustCompile(`\d{7,12}`)

@@ -23,26 +23,19 @@ type span struct {
 	s, e       int // normalised rune offsets
 }
 
+// byteToRune maps every byte offset of s (and len(s)) to the rune offset it falls in.
 func byteToRune(s string) []int {
 	m := make([]int, len(s)+1)
-	ri := 0
-	for bi := range s {
-		m[bi] = ri
-		ri++
-	}
-	// fill continuation bytes and the end
-	last := 0
-	for bi := 0; bi <= len(s); bi++ {
-		if bi == len(s) {
+	ri := -1
+	for bi := 0; bi < len(s); bi++ {
+		if !utf8.RuneStart(s[bi]) && ri >= 0 {
 			m[bi] = ri
-			break
+			continue
 		}
-		if s[bi]&0xC0 != 0x80 {
-			last = m[bi]
-		} else {
-			m[bi] = last
-		}
+		ri++
+		m[bi] = ri
 	}
+	m[len(s)] = ri + 1
 	return m
 }
 
@@ -76,17 +69,6 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 		}
 		return true
 	}
-	hasDigit := strings.ContainsAny(norm, "0123456789")
-	if !hasDigit {
-		// Nothing numeric to find; skip the digit patterns (the most expensive part).
-		out = append(out, x.addresses(norm, b2r, toks)...)
-		out = append(out, scopes(norm, b2r)...)
-		out = append(out, ratings(norm, b2r)...)
-		out = append(out, times(norm, b2r)...)
-		out = append(out, names(norm, b2r)...)
-		sort.SliceStable(out, func(i, j int) bool { return out[i].s < out[j].s })
-		return out
-	}
 	// Ticket ids first: their digits must not become phones or numbers.
 	for _, m := range ticketIDs(norm) {
 		s, e := b2r[m[0]], b2r[m[1]]
@@ -113,6 +95,8 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 		phoneCtx := containsAny(before, phoneContext)
 		grouped := strings.ContainsAny(raw, " -.()")
 		switch {
+		// An account has the configured length; when it could also be a phone, the words
+		// before it (户号 / 电话) or the way it is written (grouped like a phone) decide.
 		case x.accountLens[len(d)] && (acctCtx || !(isMobile(d) || isLandline(d, raw)) || (!phoneCtx && !grouped && !isMobile(d))):
 			out = append(out, span{EntityAccount, d, s, e})
 		case isMobile(d) || isLandline(d, raw) || (phoneCtx && (len(d) == 7 || len(d) == 8)):
@@ -139,7 +123,7 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 		inside := false
 		for _, group := range [][]span{addrs, rts, tms} {
 			for _, a := range group {
-				if sp.typ == EntityNumber && sp.s >= a.s && sp.e <= a.e {
+				if sp.typ == EntityNumber && sp.s >= a.s && sp.e <= a.e && a.e-a.s > sp.e-sp.s {
 					inside = true
 				}
 			}

@@ -50,18 +50,20 @@ const DefaultOutOfScopeThreshold = 0.3
 const DefaultMinWordFreq = 5
 
 // Parser understands utterances. It is built once (dictionaries and training take about a
-// second and a half) and is safe for concurrent use.
+// second of CPU) and is safe for concurrent use.
 type Parser struct {
-	cfg       Config
-	log       *slog.Logger
-	norm      normalizer
-	seg       *segmenter
-	hom       *homophones
-	clf       *softmaxClassifier
-	ent       entityExtractor
-	answers   answerIndex
-	closeOnce sync.Once
-	// Examples is the number of training utterances, for reports.
+	cfg     Config
+	log     *slog.Logger
+	norm    normalizer
+	seg     *segmenter
+	hom     *homophones
+	clf     *softmaxClassifier
+	ent     entityExtractor
+	answers answerIndex
+	// mu lets Close wait for running Parse calls before freeing the C resources.
+	mu     sync.RWMutex
+	closed bool
+	// examples is the number of training utterances, for the start-up log.
 	examples int
 }
 
@@ -82,6 +84,9 @@ func New(cfg Config) (*Parser, error) {
 	}
 	if cfg.MinWordFreq == 0 {
 		cfg.MinWordFreq = DefaultMinWordFreq
+	}
+	if cfg.MinWordFreq < 0 {
+		return nil, fmt.Errorf("%w: negative MinWordFreq", ErrConfig)
 	}
 	if cfg.OutOfScopeThreshold == 0 {
 		cfg.OutOfScopeThreshold = DefaultOutOfScopeThreshold
@@ -162,16 +167,20 @@ func New(cfg Config) (*Parser, error) {
 	return p, nil
 }
 
-// Close frees the C resources (jieba, OpenCC). Parse must not be called afterwards.
+// Close frees the C resources (jieba, OpenCC). Parse after Close answers out_of_scope.
 func (p *Parser) Close() {
-	p.closeOnce.Do(func() {
-		if p.seg != nil {
-			p.seg.Close()
-		}
-		if p.norm.t2s != nil {
-			p.norm.t2s.Close()
-		}
-	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.closed = true
+	if p.seg != nil {
+		p.seg.Close()
+	}
+	if p.norm.t2s != nil {
+		p.norm.t2s.Close()
+	}
 }
 
 type labelled struct{ intent, text string }
@@ -226,9 +235,7 @@ func splitHeldOut(exs []example, k int) (train, held []example) {
 // analyse runs the shared front end: normalisation, homophone repair, segmentation, features.
 func (p *Parser) analyse(text string) (*normText, []token, featureSet) {
 	n := p.norm.Normalize(text)
-	if p.hom.Fix(n.Runes) {
-		// Fix rewrote in place; Runes is owned by n.
-	}
+	p.hom.Fix(n.Runes) // in place: same length, so the offset map stays valid
 	s := string(n.Runes)
 	toks := p.seg.Segment(s)
 	return n, toks, extractFeatures(n.Runes, toks, make(featureSet, 0, 96))
@@ -237,6 +244,11 @@ func (p *Parser) analyse(text string) (*normText, []token, featureSet) {
 // Parse understands one utterance. It never fails: empty or meaningless input is out_of_scope.
 func (p *Parser) Parse(text string) Result {
 	res := Result{Text: text, Intent: IntentOutOfScope, Entities: []Entity{}, Tokens: []string{}}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return res
+	}
 	n, toks, feats := p.analyse(text)
 	norm := string(n.Runes)
 	res.Normalized = norm

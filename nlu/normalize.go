@@ -1,7 +1,6 @@
 package nlu
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -84,10 +83,10 @@ var punctMap = map[rune]rune{
 }
 
 func (z *normalizer) Normalize(text string) *normText {
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
-	}
+	// []rune turns each invalid byte into one U+FFFD, as utf8.RuneCountInString counts it, so
+	// offsets stay rune offsets into the caller's text even when it is not valid UTF-8.
 	orig := []rune(text)
+	text = string(orig)
 	// Traditional → simplified. OpenCC maps almost always rune for rune; when a phrase rule
 	// changes the length, fall back to converting rune by rune to keep the offset map exact.
 	conv := orig

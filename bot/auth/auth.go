@@ -63,7 +63,14 @@ type Authenticator struct {
 
 	mu       sync.Mutex
 	sessions map[string]Session
+	failures map[string][]time.Time // recent failed logins per agent id
 }
+
+// Login throttling: this many failures within the window lock the id for the window.
+const (
+	maxFailures   = 5
+	failureWindow = 5 * time.Minute
+)
 
 // New validates the configuration (every hash must be a bcrypt hash).
 func New(cfg Config, logger *slog.Logger) (*Authenticator, error) {
@@ -76,7 +83,7 @@ func New(cfg Config, logger *slog.Logger) (*Authenticator, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Authenticator{cfg: cfg, logger: logger, agents: map[string]Agent{}, sessions: map[string]Session{}}
+	a := &Authenticator{cfg: cfg, logger: logger, agents: map[string]Agent{}, sessions: map[string]Session{}, failures: map[string][]time.Time{}}
 	for _, ag := range cfg.Agents {
 		if ag.ID == "" {
 			return nil, fmt.Errorf("%w: agent without id", ErrBadConfig)
@@ -122,8 +129,13 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// Login checks a password and opens a session.
+// Login checks a password and opens a session. After repeated failures the id is locked
+// for a while (ErrThrottled), which slows password guessing.
 func (a *Authenticator) Login(id, password string) (Session, error) {
+	if a.throttled(id) {
+		a.logger.Warn("agent login throttled", "agent_id", id)
+		return Session{}, ErrThrottled
+	}
 	ag, ok := a.agents[id]
 	hash := []byte(ag.PasswordHash)
 	if !ok {
@@ -131,6 +143,7 @@ func (a *Authenticator) Login(id, password string) (Session, error) {
 	}
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !ok {
 		a.logger.Warn("agent login refused", "agent_id", id)
+		a.fail(id)
 		return Session{}, ErrBadCredentials
 	}
 	s := Session{Token: randomToken(), CSRF: randomToken(), Agent: Agent{ID: ag.ID, Name: ag.Name}, Expires: a.cfg.Now().Add(a.cfg.SessionTTL)}
@@ -147,6 +160,35 @@ func (a *Authenticator) Login(id, password string) (Session, error) {
 	return s, nil
 }
 
+func (a *Authenticator) recent(id string) []time.Time {
+	now := a.cfg.Now()
+	fs := a.failures[id]
+	for len(fs) > 0 && now.Sub(fs[0]) > failureWindow {
+		fs = fs[1:]
+	}
+	if len(fs) == 0 {
+		delete(a.failures, id)
+	} else {
+		a.failures[id] = fs
+	}
+	return fs
+}
+
+func (a *Authenticator) throttled(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.recent(id)) >= maxFailures
+}
+
+func (a *Authenticator) fail(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.failures) > 10000 { // bound memory under a spray of made-up ids
+		clear(a.failures)
+	}
+	a.failures[id] = append(a.recent(id), a.cfg.Now())
+}
+
 // Logout ends a session.
 func (a *Authenticator) Logout(token string) {
 	a.mu.Lock()
@@ -154,11 +196,13 @@ func (a *Authenticator) Logout(token string) {
 	a.mu.Unlock()
 }
 
-// SetCookie writes the session cookie.
-func (a *Authenticator) SetCookie(w http.ResponseWriter, s Session) {
+// SetCookie writes the session cookie; it is Secure when configured so or when the request
+// came over HTTPS (directly or through a proxy that says so).
+func (a *Authenticator) SetCookie(w http.ResponseWriter, r *http.Request, s Session) {
+	secure := a.cfg.SecureCookie || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: s.Token, Path: "/", Expires: s.Expires,
-		HttpOnly: true, Secure: a.cfg.SecureCookie, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode,
 	})
 }
 

@@ -43,10 +43,16 @@ func TestLoginAndCookie(t *testing.T) {
 	require.Equal(t, "李工", s.Agent.Name)
 
 	rec := httptest.NewRecorder()
-	a.SetCookie(rec, s)
+	a.SetCookie(rec, httptest.NewRequest("POST", "/agent/login", nil), s)
 	c := rec.Result().Cookies()[0]
 	require.True(t, c.HttpOnly)
+	require.False(t, c.Secure, "plain HTTP in development")
 	require.Equal(t, http.SameSiteStrictMode, c.SameSite)
+	behindTLS := httptest.NewRequest("POST", "/agent/login", nil)
+	behindTLS.Header.Set("X-Forwarded-Proto", "https")
+	rec2 := httptest.NewRecorder()
+	a.SetCookie(rec2, behindTLS, s)
+	require.True(t, rec2.Result().Cookies()[0].Secure)
 
 	req := httptest.NewRequest("GET", "/agent", nil)
 	_, err = a.Session(req)
@@ -110,4 +116,18 @@ func TestOperatorToken(t *testing.T) {
 			require.ErrorIs(t, a.Operator(r), ErrBadToken)
 		}
 	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	a := newAuth(t, &now)
+	for range maxFailures {
+		_, err := a.Login("li", "guess")
+		require.ErrorIs(t, err, ErrBadCredentials)
+	}
+	_, err := a.Login("li", "s3cret")
+	require.ErrorIs(t, err, ErrThrottled, "even the right password waits out the lock")
+	now = now.Add(failureWindow + time.Second)
+	_, err = a.Login("li", "s3cret")
+	require.NoError(t, err)
 }

@@ -9,4 +9,5 @@ var (
 	ErrBadOrigin      = errors.New("auth: cross-site request refused")
 	ErrBadToken       = errors.New("auth: missing or wrong bearer token")
 	ErrBadConfig      = errors.New("auth: bad configuration")
+	ErrThrottled      = errors.New("auth: too many failed logins, try again later")
 )

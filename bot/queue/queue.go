@@ -7,8 +7,8 @@
 package queue
 
 import (
-	"fmt"
 	"cmp"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"

@@ -35,7 +35,7 @@ type AppConfig struct {
 	// Parser, when set, is shared instead of building a new one (tests build it once).
 	Parser bot.Parser
 	// Extra mounts more handlers (e.g. the voice channel) on the server.
-	Extra func(s *Server, engine *bot.Engine, reg prometheus.Registerer) error
+	Extra  func(s *Server, engine *bot.Engine, reg prometheus.Registerer) error
 	Logger *slog.Logger
 }
 
@@ -214,7 +214,9 @@ func (a *App) Handler() http.Handler { return a.Server.Handler() }
 // chatEngine adapts the engine to the web chat.
 type chatEngine struct{ e *bot.Engine }
 
-func (c chatEngine) Open(ctx context.Context, id string) ([]bot.Event, error) { return c.e.Open(ctx, id) }
+func (c chatEngine) Open(ctx context.Context, id string) ([]bot.Event, error) {
+	return c.e.Open(ctx, id)
+}
 func (c chatEngine) Turn(ctx context.Context, id, text, choice string) ([]bot.Event, error) {
 	return c.e.Handle(ctx, id, bot.Input{Text: text, Choice: choice})
 }
@@ -262,7 +264,7 @@ func (o *engineOps) End(ctx context.Context, sessionID, agentID, disposition str
 func (o *engineOps) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
 	return o.e.Tickets(ctx, f)
 }
-func (o *engineOps) Outages() []dialogs.Outage         { return o.dir.OutageList() }
+func (o *engineOps) Outages() []dialogs.Outage          { return o.dir.OutageList() }
 func (o *engineOps) PutOutage(out dialogs.Outage) error { return o.dir.PutOutage(out) }
 func (o *engineOps) Sessions(ctx context.Context) ([]bot.Session, error) {
 	return o.e.Sessions(ctx)

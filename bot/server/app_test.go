@@ -33,7 +33,7 @@ var (
 
 // startApp runs the whole application (real engine, dialogs, NLU, memory store) on a free
 // port and returns its base URL.
-func startApp(t *testing.T, extraAgents ...string) (*server.App, string) {
+func startApp(t testing.TB, extraAgents ...string) (*server.App, string) {
 	t.Helper()
 	parserOnce.Do(func() { parser, parserErr = nlu.New(nlu.Config{}) })
 	require.NoError(t, parserErr)
@@ -59,11 +59,11 @@ func startApp(t *testing.T, extraAgents ...string) (*server.App, string) {
 }
 
 type wsClient struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 
-func dial(t *testing.T, base, path string, h http.Header) *wsClient {
+func dial(t testing.TB, base, path string, h http.Header) *wsClient {
 	t.Helper()
 	ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+path, h)
 	if resp != nil && resp.Body != nil {
@@ -303,6 +303,32 @@ func TestTwoAgentsCannotAcceptTheSameSession(t *testing.T) {
 	for _, m := range customer.until(ack("h2")) {
 		require.False(t, m["type"] == "message" && m["from"] == "bot", "bot answered over the agent: %v", m)
 	}
+
+	// The winner writes a private note, replies, and hands the session back to the bot.
+	winner, loser := a1, a2
+	if results[0] != "won" {
+		winner, loser = a2, a1
+	}
+	winner.send(map[string]string{"type": "note", "session": session, "text": "客户家中停电，已核实地址"})
+	winner.until(typ("note"))
+	loser.send(map[string]string{"type": "reply", "session": session, "text": "我来插一句"})
+	got := loser.until(typ("error"))
+	require.Equal(t, "not_held", got[len(got)-1]["code"])
+	winner.send(map[string]string{"type": "end", "session": session, "disposition": "whatever"})
+	got = winner.until(typ("error"))
+	require.Equal(t, "bad_request", got[len(got)-1]["code"])
+	winner.send(map[string]string{"type": "reply", "session": session, "text": "您好，我是人工客服。"})
+	customer.until(func(m map[string]any) bool { return m["type"] == "message" && m["from"] == "agent" })
+	winner.send(map[string]string{"type": "return", "session": session})
+	winner.until(func(m map[string]any) bool { return m["type"] == "released" && m["how"] == "returned" })
+	customer.until(func(m map[string]any) bool { return m["type"] == "handoff" && m["status"] == "returned" })
+	customer.send(map[string]string{"type": "message", "text": "我家停电了", "id": "h3"})
+	answered := false
+	for _, m := range customer.until(ack("h3")) {
+		require.NotContains(t, fmt.Sprint(m["text"]), "已核实地址", "notes stay private")
+		answered = answered || (m["type"] == "message" && m["from"] == "bot")
+	}
+	require.True(t, answered, "the bot answers again after the return")
 }
 
 func TestOperatorOutageAnnouncedAndTickets(t *testing.T) {
@@ -336,7 +362,9 @@ func TestOperatorOutageAnnouncedAndTickets(t *testing.T) {
 	code, obj, _ := operator(t, "PUT", base+"/api/outages/"+id, fmt.Sprintf(`{"eta":%q}`, now.Add(5*time.Hour).Format(time.RFC3339)))
 	require.Equal(t, 200, code, obj)
 	require.Equal(t, float64(1), obj["announced"])
-	got = c.until(func(m map[string]any) bool { return m["type"] == "message" && strings.Contains(fmt.Sprint(m["text"]), "停电信息更新") })
+	got = c.until(func(m map[string]any) bool {
+		return m["type"] == "message" && strings.Contains(fmt.Sprint(m["text"]), "停电信息更新")
+	})
 	code, _, list := operator(t, "GET", base+"/api/outages", "")
 	require.Equal(t, 200, code)
 	require.True(t, slices.ContainsFunc(list, func(o any) bool { return o.(map[string]any)["id"] == id }))
@@ -432,7 +460,9 @@ func TestQueuePositionsPushed(t *testing.T) {
 	for i := range 3 {
 		c := dial(t, base, "/ws/chat", nil)
 		c.send(map[string]string{"type": "message", "text": "转人工", "id": "q"})
-		got := c.until(func(m map[string]any) bool { return m["type"] == "handoff" && m["position"] == float64(i+1) && m["eta_seconds"] != nil })
+		got := c.until(func(m map[string]any) bool {
+			return m["type"] == "handoff" && m["position"] == float64(i+1) && m["eta_seconds"] != nil
+		})
 		sessions = append(sessions, got[0]["session"].(string))
 		customers = append(customers, c)
 	}
@@ -440,6 +470,8 @@ func TestQueuePositionsPushed(t *testing.T) {
 	agentConn.until(typ("session"))
 	// Everyone behind moves up one place and hears it.
 	for i, c := range customers[1:] {
-		c.until(func(m map[string]any) bool { return m["type"] == "handoff" && m["status"] == "queued" && m["position"] == float64(i+1) })
+		c.until(func(m map[string]any) bool {
+			return m["type"] == "handoff" && m["status"] == "queued" && m["position"] == float64(i+1)
+		})
 	}
 }

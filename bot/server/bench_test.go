@@ -11,8 +11,7 @@ import (
 // engine, dialogs and NLU (memory store): send, bot replies, acknowledgement. Every ten
 // turns a new customer connects, so transcripts stay conversation-sized.
 func BenchmarkChatTurn(b *testing.B) {
-	t := &testing.T{}
-	_, base := startApp(t)
+	_, base := startApp(b)
 	texts := []string{"我家停电了", "跳闸了", "还是没电", "星河湾小区8栋", "张先生", "13812345678", "是的", "没有了，谢谢", "非常满意", "你好"}
 	var (
 		lat []time.Duration
@@ -24,7 +23,7 @@ func BenchmarkChatTurn(b *testing.B) {
 			if c != nil {
 				c.ws.Close()
 			}
-			c = dial(t, base, "/ws/chat", nil)
+			c = dial(b, base, "/ws/chat", nil)
 			c.send(map[string]string{"type": "resume"})
 			c.until(typ("message"))
 			b.StartTimer()

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,6 +22,7 @@ var (
 	bucketSessions = []byte("sessions")
 	bucketTickets  = []byte("tickets")
 	bucketByPhone  = []byte("tickets_by_phone")
+	bucketBySess   = []byte("tickets_by_session")
 	bucketSeq      = []byte("seq")
 )
 
@@ -29,21 +30,35 @@ var (
 //
 //   - PATH holds tickets and id sequences. Every commit is fsynced: a work order the
 //     customer was given a number for must survive a power cut.
-//   - PATH-sessions holds the conversations. They live 30 minutes and are rewritten every
-//     turn, so that file is written with NoSync: an fsync costs about 1 ms here (two
-//     fdatasyncs per bbolt commit), which alone would break the 1 ms per-turn budget. A
-//     process crash loses nothing (the data is in the page cache); only an OS crash or power
-//     cut can lose the last moments — or leave the file inconsistent, which Open detects
+//   - PATH-sessions holds the conversations. They live 30 minutes and change every turn,
+//     so they are written behind: a turn updates an in-memory copy, and a flusher writes
+//     the changed sessions in one NoSync transaction every SessionFlush (100 ms) and on
+//     Close. A turn thus does no I/O and no JSON, which keeps it well under 1 ms; a
+//     process crash loses at most the last SessionFlush of conversation (tickets are
+//     never delayed), and an OS crash may leave the file inconsistent, which Open detects
 //     with a consistency check and answers by starting with no sessions.
 //
-// Options.BoltSyncSessions turns fsync on for sessions too.
+// Options.BoltSyncSessions makes every flush fsync too.
 type BoltStore struct {
-	opt      Options
-	db       *bolt.DB // tickets, sequences
-	sdb      *bolt.DB // sessions
-	locks    localLocks
-	puts     atomic.Int64
-	sweepGap int64
+	opt   Options
+	db    *bolt.DB // tickets, sequences
+	sdb   *bolt.DB // sessions
+	locks localLocks
+
+	mu    sync.Mutex
+	cache map[string]*cachedSession
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// cachedSession is the store's own copy of a session; it is replaced, never changed.
+type cachedSession struct {
+	s       bot.Session
+	expires time.Time
+	dirty   bool      // not yet written to the file
+	used    time.Time // wall clock of the last read or write, for eviction
 }
 
 type boltSession struct {
@@ -51,8 +66,9 @@ type boltSession struct {
 	Session bot.Session `json:"session"`
 }
 
-// OpenBolt opens (creating if needed) the store at path. A second process on the same
-// path gets a clear error instead of waiting forever on bbolt's file lock.
+// OpenBolt opens (creating if needed) the store at path and starts its flusher, which
+// Close stops. A second process on the same path gets a clear error instead of waiting
+// forever on bbolt's file lock.
 func OpenBolt(path string, opt Options) (*BoltStore, error) {
 	opt = opt.withDefaults()
 	if dir := filepath.Dir(path); dir != "" {
@@ -86,7 +102,7 @@ func OpenBolt(path string, opt Options) (*BoltStore, error) {
 	for _, x := range []struct {
 		db      *bolt.DB
 		buckets [][]byte
-	}{{db, [][]byte{bucketTickets, bucketByPhone, bucketSeq}}, {sdb, [][]byte{bucketSessions}}} {
+	}{{db, [][]byte{bucketTickets, bucketByPhone, bucketBySess, bucketSeq}}, {sdb, [][]byte{bucketSessions}}} {
 		if err := x.db.Update(func(tx *bolt.Tx) error {
 			for _, b := range x.buckets {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -100,11 +116,14 @@ func OpenBolt(path string, opt Options) (*BoltStore, error) {
 			return nil, fmt.Errorf("bolt store: %w", err)
 		}
 	}
-	s := &BoltStore{opt: opt, db: db, sdb: sdb, sweepGap: 500}
+	s := &BoltStore{opt: opt, db: db, sdb: sdb, cache: map[string]*cachedSession{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.sweep(); err != nil {
-		s.Close()
+		db.Close()
+		sdb.Close()
 		return nil, err
 	}
+	go s.flusher()
 	return s, nil
 }
 
@@ -134,8 +153,79 @@ func checkBolt(db *bolt.DB) (err error) {
 	})
 }
 
-// sweep deletes expired sessions; it runs at open and every sweepGap session writes, so
-// the file does not grow with abandoned conversations.
+// flusher writes changed sessions every SessionFlush and sweeps expired ones every
+// SessionSweep, until Close.
+func (s *BoltStore) flusher() {
+	defer close(s.done)
+	flush := time.NewTicker(s.opt.SessionFlush)
+	defer flush.Stop()
+	sweep := time.NewTicker(s.opt.SessionSweep)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-flush.C:
+			if err := s.flush(); err != nil {
+				s.opt.Logger.Warn("write sessions (retried at the next flush)", "err", err)
+			}
+		case <-sweep.C:
+			if err := s.sweep(); err != nil {
+				s.opt.Logger.Warn("sweep expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// flush writes the dirty sessions in one transaction and evicts from memory the clean
+// ones unused for SessionFlush×100 (10 s by default) and the expired ones.
+func (s *BoltStore) flush() error {
+	now, wall := s.opt.Now(), time.Now()
+	idle := 100 * s.opt.SessionFlush
+	type item struct {
+		id string
+		c  *cachedSession
+	}
+	var dirty []item
+	s.mu.Lock()
+	for id, c := range s.cache {
+		switch {
+		case c.dirty:
+			dirty = append(dirty, item{id, c})
+		case !now.Before(c.expires), wall.Sub(c.used) > idle:
+			delete(s.cache, id)
+		}
+	}
+	s.mu.Unlock()
+	if len(dirty) == 0 {
+		return nil
+	}
+	err := s.sdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		for _, it := range dirty {
+			v, err := json.Marshal(boltSession{Expires: it.c.expires, Session: it.c.s})
+			if err != nil {
+				return fmt.Errorf("encode session %s: %w", it.id, err)
+			}
+			if err := b.Put([]byte(it.id), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for _, it := range dirty {
+		it.c.dirty = false // a newer write replaced the entry and stays dirty
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// sweep deletes expired sessions from the file, so it does not grow with abandoned
+// conversations.
 func (s *BoltStore) sweep() error {
 	now := s.opt.Now()
 	return s.sdb.Update(func(tx *bolt.Tx) error {
@@ -159,48 +249,61 @@ func (s *BoltStore) sweep() error {
 	})
 }
 
-// Session implements bot.SessionStore.
+// Session implements bot.SessionStore from memory, or from the file on a miss.
 func (s *BoltStore) Session(ctx context.Context, id string) (bot.Session, error) {
-	var rec boltSession
-	err := s.sdb.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get([]byte(id))
-		if v == nil {
-			return bot.ErrNotFound
+	now := s.opt.Now()
+	s.mu.Lock()
+	c := s.cache[id]
+	if c != nil {
+		c.used = time.Now()
+	}
+	s.mu.Unlock()
+	if c == nil {
+		var rec boltSession
+		err := s.sdb.View(func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketSessions).Get([]byte(id))
+			if v == nil {
+				return bot.ErrNotFound
+			}
+			return json.Unmarshal(v, &rec)
+		})
+		if err != nil {
+			return bot.Session{}, fmt.Errorf("session %s: %w", id, err)
 		}
-		return json.Unmarshal(v, &rec)
-	})
-	if err == nil && !s.opt.Now().Before(rec.Expires) {
-		err = bot.ErrNotFound
+		c = &cachedSession{s: rec.Session, expires: rec.Expires, used: time.Now()}
+		s.mu.Lock()
+		switch cur := s.cache[id]; {
+		case s.cache == nil: // closed meanwhile
+		case cur != nil:
+			c = cur // written meanwhile: the newer copy wins
+		default:
+			s.cache[id] = c
+		}
+		s.mu.Unlock()
 	}
-	if err != nil {
-		return bot.Session{}, fmt.Errorf("session %s: %w", id, err)
+	if !now.Before(c.expires) {
+		return bot.Session{}, fmt.Errorf("session %s: %w", id, bot.ErrNotFound)
 	}
-	return rec.Session, nil
+	return c.s.Clone(), nil
 }
 
-// PutSession implements bot.SessionStore.
+// PutSession implements bot.SessionStore; the file is written by the next flush.
 func (s *BoltStore) PutSession(ctx context.Context, sess bot.Session, ttl time.Duration) error {
-	b, err := json.Marshal(boltSession{Expires: s.opt.Now().Add(ttl), Session: sess})
-	if err != nil {
-		return err
+	c := &cachedSession{s: sess.Clone(), expires: s.opt.Now().Add(ttl), dirty: true, used: time.Now()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil {
+		return fmt.Errorf("save session: %w", bot.ErrClosed)
 	}
-	if err := s.sdb.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSessions).Put([]byte(sess.ID), b)
-	}); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	if s.puts.Add(1)%s.sweepGap == 0 {
-		if err := s.sweep(); err != nil {
-			s.opt.Logger.Warn("sweep expired sessions", "err", err)
-		}
-	}
+	s.cache[sess.ID] = c
 	return nil
 }
 
-// Sessions implements bot.SessionStore.
+// Sessions implements bot.SessionStore: the file's sessions overlaid with the newer
+// copies in memory.
 func (s *BoltStore) Sessions(ctx context.Context) ([]bot.Session, error) {
 	now := s.opt.Now()
-	var out []bot.Session
+	byID := map[string]bot.Session{}
 	err := s.sdb.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			var rec boltSession
@@ -208,12 +311,28 @@ func (s *BoltStore) Sessions(ctx context.Context) ([]bot.Session, error) {
 				return err
 			}
 			if now.Before(rec.Expires) {
-				out = append(out, rec.Session)
+				byID[string(k)] = rec.Session
 			}
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	for id, c := range s.cache {
+		if now.Before(c.expires) {
+			byID[id] = c.s.Clone()
+		} else {
+			delete(byID, id)
+		}
+	}
+	s.mu.Unlock()
+	out := make([]bot.Session, 0, len(byID))
+	for _, v := range byID {
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // Lock implements bot.SessionStore; bbolt's file lock keeps other processes out, so an
@@ -238,34 +357,43 @@ func (s *BoltStore) Ticket(ctx context.Context, id string) (bot.Ticket, error) {
 	return t, nil
 }
 
-// PutTicket implements bot.TicketStore, keeping the phone index in the same transaction.
+// PutTicket implements bot.TicketStore, keeping the indexes in the same transaction.
 func (s *BoltStore) PutTicket(ctx context.Context, t bot.Ticket) error {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		tb, ib := tx.Bucket(bucketTickets), tx.Bucket(bucketByPhone)
-		if old := tb.Get([]byte(t.ID)); old != nil {
-			var o bot.Ticket
-			if json.Unmarshal(old, &o) == nil && o.Fields["phone"] != "" {
-				if err := ib.Delete(phoneKey(o.Fields["phone"], o.ID)); err != nil {
+		tb := tx.Bucket(bucketTickets)
+		var old bot.Ticket
+		if v := tb.Get([]byte(t.ID)); v != nil {
+			_ = json.Unmarshal(v, &old) // a garbled old record only leaves stale index keys
+		}
+		for _, ix := range []struct {
+			bucket   []byte
+			old, new string
+		}{{bucketByPhone, old.Fields["phone"], t.Fields["phone"]}, {bucketBySess, old.Session, t.Session}} {
+			b := tx.Bucket(ix.bucket)
+			if ix.old != "" && ix.old != ix.new {
+				if err := b.Delete(indexKey(ix.old, t.ID)); err != nil {
 					return err
 				}
 			}
-		}
-		if p := t.Fields["phone"]; p != "" {
-			if err := ib.Put(phoneKey(p, t.ID), nil); err != nil {
-				return err
+			if ix.new != "" {
+				if err := b.Put(indexKey(ix.new, t.ID), nil); err != nil {
+					return err
+				}
 			}
 		}
 		return tb.Put([]byte(t.ID), b)
 	})
 }
 
-func phoneKey(phone, id string) []byte { return []byte(phone + "\x00" + id) }
+// indexKey is an index entry: the indexed value, NUL, the ticket id.
+func indexKey(value, id string) []byte { return []byte(value + "\x00" + id) }
 
-// Tickets implements bot.TicketStore; a phone filter uses the index, anything else scans.
+// Tickets implements bot.TicketStore; a phone or session filter uses its index, anything
+// else scans.
 func (s *BoltStore) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
 	var all []bot.Ticket
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -278,19 +406,25 @@ func (s *BoltStore) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Tick
 			all = append(all, t)
 			return nil
 		}
-		if f.Phone != "" {
-			prefix := []byte(f.Phone + "\x00")
-			c := tx.Bucket(bucketByPhone).Cursor()
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				if v := tb.Get(k[len(prefix):]); v != nil {
-					if err := add(v); err != nil {
-						return err
-					}
+		var index *bolt.Bucket
+		var prefix []byte
+		switch {
+		case f.Phone != "":
+			index, prefix = tx.Bucket(bucketByPhone), indexKey(f.Phone, "")
+		case f.Session != "":
+			index, prefix = tx.Bucket(bucketBySess), indexKey(f.Session, "")
+		default:
+			return tb.ForEach(func(_, v []byte) error { return add(v) })
+		}
+		c := index.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if v := tb.Get(k[len(prefix):]); v != nil {
+				if err := add(v); err != nil {
+					return err
 				}
 			}
-			return nil
 		}
-		return tb.ForEach(func(_, v []byte) error { return add(v) })
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -313,7 +447,18 @@ func (s *BoltStore) NextSeq(ctx context.Context, key string) (int64, error) {
 	return int64(n), err
 }
 
-// Close closes both files.
+// Close stops the flusher, writes the pending sessions and closes both files; it is
+// idempotent.
 func (s *BoltStore) Close() error {
-	return errors.Join(s.sdb.Close(), s.db.Close())
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = s.flush()
+		s.mu.Lock()
+		s.cache = nil
+		s.mu.Unlock()
+		err = errors.Join(err, s.sdb.Close(), s.db.Close())
+	})
+	return err
 }

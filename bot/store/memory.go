@@ -10,8 +10,8 @@ import (
 	"dianbao/bot"
 )
 
-// MemoryStore keeps everything in the process; values are stored as JSON so callers can
-// never alias stored data, exactly as with the other backends.
+// MemoryStore keeps everything in the process. Sessions are kept as clones and tickets
+// as JSON, so callers never alias stored data, exactly as with the other backends.
 type MemoryStore struct {
 	opt      Options
 	locks    localLocks
@@ -22,7 +22,7 @@ type MemoryStore struct {
 }
 
 type memSession struct {
-	data    []byte
+	s       bot.Session
 	expires time.Time
 }
 
@@ -44,19 +44,14 @@ func (m *MemoryStore) Session(ctx context.Context, id string) (bot.Session, erro
 	if !ok {
 		return bot.Session{}, fmt.Errorf("session %s: %w", id, bot.ErrNotFound)
 	}
-	var s bot.Session
-	return s, json.Unmarshal(rec.data, &s)
+	return rec.s.Clone(), nil
 }
 
 // PutSession implements bot.SessionStore.
 func (m *MemoryStore) PutSession(ctx context.Context, s bot.Session, ttl time.Duration) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sessions[s.ID] = memSession{data: b, expires: m.opt.Now().Add(ttl)}
+	m.sessions[s.ID] = memSession{s: s.Clone(), expires: m.opt.Now().Add(ttl)}
 	return nil
 }
 
@@ -71,11 +66,7 @@ func (m *MemoryStore) Sessions(ctx context.Context) ([]bot.Session, error) {
 			delete(m.sessions, id)
 			continue
 		}
-		var s bot.Session
-		if err := json.Unmarshal(rec.data, &s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+		out = append(out, rec.s.Clone())
 	}
 	return out, nil
 }

@@ -19,8 +19,9 @@ const (
 	keySession     = "dianbao:session:"
 	keyLock        = "dianbao:lock:"
 	keyTicket      = "dianbao:ticket:"
-	keyTickets     = "dianbao:tickets"        // zset id by created time
-	keyTicketPhone = "dianbao:tickets:phone:" // zset per phone
+	keyTickets     = "dianbao:tickets"          // zset id by created time
+	keyTicketPhone = "dianbao:tickets:phone:"   // zset per phone
+	keyTicketSess  = "dianbao:tickets:session:" // zset per session
 	keySeq         = "dianbao:seq:"
 )
 
@@ -201,6 +202,12 @@ func (s *RedisStore) PutTicket(ctx context.Context, t bot.Ticket) error {
 		if ph := t.Fields["phone"]; ph != "" {
 			p.ZAdd(ctx, keyTicketPhone+ph, redis.Z{Score: score, Member: t.ID})
 		}
+		if os := old.Session; os != "" && os != t.Session {
+			p.ZRem(ctx, keyTicketSess+os, t.ID)
+		}
+		if t.Session != "" {
+			p.ZAdd(ctx, keyTicketSess+t.Session, redis.Z{Score: score, Member: t.ID})
+		}
 		return nil
 	})
 	return s.wrap(err)
@@ -209,8 +216,11 @@ func (s *RedisStore) PutTicket(ctx context.Context, t bot.Ticket) error {
 // Tickets implements bot.TicketStore, newest first from the sorted-set indexes.
 func (s *RedisStore) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
 	index := keyTickets
-	if f.Phone != "" {
+	switch {
+	case f.Phone != "":
 		index = keyTicketPhone + f.Phone
+	case f.Session != "":
+		index = keyTicketSess + f.Session
 	}
 	ids, err := s.rdb.ZRevRange(ctx, index, 0, -1).Result()
 	if err != nil {

@@ -28,8 +28,12 @@ type Options struct {
 	// Now is the clock for session expiry in the memory and bolt stores (Redis expires
 	// keys on its own clock). time.Now when nil.
 	Now func() time.Time
-	// BoltSyncSessions makes every session write fsync (see BoltStore).
+	// BoltSyncSessions makes every write of the bolt sessions file fsync (see BoltStore).
 	BoltSyncSessions bool
+	// SessionFlush is how often the bolt store writes changed sessions (100 ms);
+	// SessionSweep how often it deletes expired ones from its file (1 min).
+	SessionFlush time.Duration
+	SessionSweep time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -38,6 +42,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.SessionFlush <= 0 {
+		o.SessionFlush = 100 * time.Millisecond
+	}
+	if o.SessionSweep <= 0 {
+		o.SessionSweep = time.Minute
 	}
 	return o
 }

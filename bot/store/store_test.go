@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"dianbao/bot"
+	"dianbao/dialogs"
 )
 
 // fakeClock is a settable clock for expiry in the memory and bolt stores.
@@ -181,10 +183,31 @@ func TestStoreTickets(t *testing.T) {
 				require.Equal(t, tt.want, ids, tt.name)
 			}
 
+			// A pending 回访 is found through its index, alone or with the phone, until asked.
+			cp, err := s.Ticket(ctx, "CP202611230001")
+			require.NoError(t, err)
+			cp.Status, cp.FollowUp, cp.Session = bot.StatusResolved, bot.FollowUpPending, "sess-9"
+			require.NoError(t, s.PutTicket(ctx, cp))
+			for _, f := range []bot.TicketFilter{{FollowUp: bot.FollowUpPending}, {FollowUp: bot.FollowUpPending, Phone: "13712345678"},
+				{FollowUp: bot.FollowUpPending, Session: "sess-9"}} {
+				list, err := s.Tickets(ctx, f)
+				require.NoError(t, err)
+				require.Len(t, list, 1, "%+v", f)
+				require.Equal(t, "CP202611230001", list[0].ID)
+			}
+			list, err := s.Tickets(ctx, bot.TicketFilter{FollowUp: bot.FollowUpPending, Session: "other"})
+			require.NoError(t, err)
+			require.Empty(t, list)
+			cp.FollowUp = bot.FollowUpAsked
+			require.NoError(t, s.PutTicket(ctx, cp))
+			list, err = s.Tickets(ctx, bot.TicketFilter{FollowUp: bot.FollowUpPending})
+			require.NoError(t, err)
+			require.Empty(t, list, "an asked 回访 leaves the pending index")
+
 			// Changing a ticket's phone moves it in the phone index.
 			got.Fields["phone"] = "13900000000"
 			require.NoError(t, s.PutTicket(ctx, got))
-			list, err := s.Tickets(ctx, bot.TicketFilter{Phone: "13712345678"})
+			list, err = s.Tickets(ctx, bot.TicketFilter{Phone: "13712345678"})
 			require.NoError(t, err)
 			require.Len(t, list, 1)
 
@@ -326,3 +349,54 @@ func typeName(v any) string {
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+func TestBoltWritesSessionsBehind(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenBolt(filepath.Join(t.TempDir(), "d.db"), Options{SessionFlush: 10 * time.Millisecond})
+	require.NoError(t, err)
+	defer s.Close()
+	in := bot.Session{ID: "s1", Mode: bot.ModeQueued, Handoff: &bot.HandoffInfo{Priority: "normal"},
+		State: dialogs.State{Slots: map[string]string{"phone": "13712345678"}}, Tickets: []string{"RP1"}}
+	require.NoError(t, s.PutSession(ctx, in, time.Hour))
+
+	// The store keeps its own copy: neither the writer's nor a reader's changes leak in.
+	in.State.Slots["phone"] = "changed"
+	in.Handoff.Priority = "changed"
+	got, err := s.Session(ctx, "s1")
+	require.NoError(t, err)
+	require.Equal(t, "13712345678", got.State.Slots["phone"])
+	require.Equal(t, "normal", got.Handoff.Priority)
+	got.State.Slots["phone"] = "changed"
+	got.Handoff.Priority = "changed"
+	got.Tickets = append(got.Tickets, "RP2")
+	again, err := s.Session(ctx, "s1")
+	require.NoError(t, err)
+	require.Equal(t, "13712345678", again.State.Slots["phone"])
+	require.Equal(t, []string{"RP1"}, again.Tickets)
+
+	// The flusher writes it to the file without waiting for Close.
+	require.Eventually(t, func() bool {
+		var found bool
+		require.NoError(t, s.sdb.View(func(tx *bolt.Tx) error {
+			found = tx.Bucket(bucketSessions).Get([]byte("s1")) != nil
+			return nil
+		}))
+		return found
+	}, 2*time.Second, 10*time.Millisecond)
+	// An idle session leaves memory (after 100 flush intervals) and is read back from the file.
+	require.Eventually(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.cache["s1"] == nil
+	}, 5*time.Second, 20*time.Millisecond)
+	got, err = s.Session(ctx, "s1")
+	require.NoError(t, err)
+	require.Equal(t, bot.ModeQueued, got.Mode)
+	all, err := s.Sessions(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close is idempotent")
+	require.ErrorIs(t, s.PutSession(ctx, in, time.Hour), bot.ErrClosed)
+}

@@ -89,11 +89,15 @@ func (c *Console) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := c.auth.Login(r.PostForm.Get("id"), r.PostForm.Get("password"))
+	if errors.Is(err, auth.ErrThrottled) {
+		http.Redirect(w, r, "/agent/login?error=throttled", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		http.Redirect(w, r, "/agent/login?error=1", http.StatusSeeOther)
 		return
 	}
-	c.auth.SetCookie(w, s)
+	c.auth.SetCookie(w, r, s)
 	http.Redirect(w, r, "/agent", http.StatusSeeOther)
 }
 

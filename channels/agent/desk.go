@@ -211,6 +211,11 @@ func (d *Desk) observe(ctx context.Context, ev bot.Event) {
 		ev.Type == bot.EventEnd:
 		d.queue.Remove(id)
 		d.release(id, ev.Status)
+		if ev.Type == bot.EventEnd {
+			d.mu.Lock()
+			delete(d.notes, id) // the conversation is over; notes lived for its handling
+			d.mu.Unlock()
+		}
 	}
 	if agent := d.holder(id); agent != "" {
 		d.toAgent(agent, map[string]any{"type": "event", "session": id, "event": ev})

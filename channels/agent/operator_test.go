@@ -18,7 +18,7 @@ func TestInArea(t *testing.T) {
 		{"星河湾小区8栋2单元", true},
 		{"星河湾花园3号", true},
 		{"星河湾", true}, // a shortened name the customer gave
-		{"星", false},   // one rune says nothing
+		{"星", false},  // one rune says nothing
 		{"阳光花园", false},
 		{"", false},
 	}

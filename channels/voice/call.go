@@ -52,6 +52,8 @@ type Call struct {
 	dcOpen  bool
 	pending [][]byte
 
+	// epoch is the pacer epoch when the run loop took its current event (run loop only).
+	epoch uint64
 	// counted is set by the run loop when the call connected and entered the active gauge.
 	counted bool
 }
@@ -423,8 +425,10 @@ func (c *Call) run() {
 		case <-c.ctx.Done():
 			return
 		case <-st.timer.C:
+			c.epoch = c.pacer.epoch()
 			c.onSilence(st)
 		case ev := <-c.events:
+			c.epoch = c.pacer.epoch()
 			c.handle(st, ev)
 		}
 	}
@@ -584,8 +588,7 @@ func (c *Call) say(st *convo, text string, at time.Time, kind string) {
 func (c *Call) speak(text string, at time.Time, kind string) bool {
 	key := promptKey(c.cfg.Voice, text)
 	if packets, ok := c.srv.prompts.get(key); ok {
-		c.pacer.play(&segment{packets: packets, trigger: at, triggerKind: kind})
-		return true
+		return c.pacer.play(&segment{packets: packets, trigger: at, triggerKind: kind, epoch: c.epoch})
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.TurnTimeout)
 	pcm, enc, err := c.srv.synthesize(ctx, text)
@@ -595,9 +598,8 @@ func (c *Call) speak(text string, at time.Time, kind string) bool {
 		return false
 	}
 	cache := c.srv.prompts
-	c.pacer.play(&segment{pcm: pcm, enc: enc, trigger: at, triggerKind: kind,
+	return c.pacer.play(&segment{pcm: pcm, enc: enc, trigger: at, triggerKind: kind, epoch: c.epoch,
 		done: func(packets [][]byte) { cache.put(key, packets) }})
-	return true
 }
 
 // teardown closes the peer, waits for every goroutine of the call and tells the widget.

@@ -35,7 +35,8 @@ type segment struct {
 	trigger     time.Time
 	triggerKind string
 
-	pos   int // packets sent, or samples of pcm consumed
+	epoch uint64 // the pacer epoch the answer was started in; a stop since drops it
+	pos   int    // packets sent, or samples of pcm consumed
 	built [][]byte
 }
 
@@ -49,6 +50,7 @@ type pacer struct {
 	onIdle  func()
 	kick    chan struct{}
 	playing atomic.Bool
+	epochs  atomic.Uint64 // incremented by every stop
 
 	mu         sync.Mutex
 	queue      []*segment
@@ -69,12 +71,21 @@ func newPacer(out rtpWriter, late time.Duration, m *metrics, log *slog.Logger, o
 		kick: make(chan struct{}, 1), origin: time.Now(), frame: make([]int16, frameSamples)}
 }
 
-// play queues audio; when the pacer was idle the first frame goes out at once.
-func (p *pacer) play(s *segment) {
+// epoch identifies the pacer's state between stops: an answer prepared in an older epoch
+// was overtaken by the caller (barge-in, key press) and is not played.
+func (p *pacer) epoch() uint64 { return p.epochs.Load() }
+
+// play queues audio; when the pacer was idle the first frame goes out at once. It reports
+// false when the segment's epoch has passed.
+func (p *pacer) play(s *segment) bool {
 	if len(s.pcm) == 0 && len(s.packets) == 0 {
-		return
+		return false
 	}
 	p.mu.Lock()
+	if s.epoch != p.epochs.Load() {
+		p.mu.Unlock()
+		return false
+	}
 	p.queue = append(p.queue, s)
 	p.mu.Unlock()
 	p.playing.Store(true)
@@ -82,11 +93,13 @@ func (p *pacer) play(s *segment) {
 	case p.kick <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // stop drops all queued audio and reports whether anything was playing.
 func (p *pacer) stop() bool {
 	p.mu.Lock()
+	p.epochs.Add(1)
 	was := len(p.queue) > 0
 	p.queue, p.spurt = nil, false
 	p.mu.Unlock()

@@ -72,6 +72,10 @@ func TestPacerSendsOnScheduleAndStops(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	require.Equal(t, n, w.count())
 	require.Less(t, n, 60+50)
+	// An answer prepared before the stop is not played.
+	require.False(t, p.play(&segment{packets: packets, epoch: 0}))
+	require.True(t, p.play(&segment{packets: packets[:1], epoch: p.epoch()}))
+	<-idle
 	w.mu.Lock()
 	require.True(t, w.pkts[50].Marker, "a new talk spurt is marked")
 	w.mu.Unlock()

@@ -15,6 +15,9 @@
     abusive: "恶意骚扰", other: "其他" };
   var SLOT = { address: "地址", phone: "电话", name: "姓名", account: "户号", scope: "停电范围", detail: "问题描述",
     breaker: "空开/漏保", fuse: "保险丝", prepaid: "预付费表", restored: "自查后来电" };
+  var TSTATUS = { open: "已受理", dispatched: "已派工", on_site: "已到现场", resolved: "已处理", closed: "已回访归档" };
+  var HOW = { self_service: "客户自助解决", info: "已告知信息", ticket: "已登记工单", agent: "人工解决" };
+  var SCOPE = { self: "仅本户", building: "整栋楼/单元", area: "片区/小区" };
   var HSTATUS = { queued: "排队中", assigned: "坐席已接入", returned: "已转回机器人", ended: "已结束" };
   var WHO = { customer: "客户", bot: "机器人", agent: "坐席", system: "系统" };
   var KIND = { repair: "故障报修", emergency: "紧急抢修", complaint: "投诉", report: "举报", suggestion: "建议", praise: "表扬",
@@ -81,10 +84,10 @@
       return d;
     }
     var text = null;
-    if (ev.type === "ticket" && ev.ticket) text = "工单 " + ev.ticket.id + "（" + (KIND[ev.ticket.kind] || ev.ticket.kind) + "，" + ev.ticket.status + "）";
+    if (ev.type === "ticket" && ev.ticket) text = "工单 " + ev.ticket.id + "（" + (KIND[ev.ticket.kind] || ev.ticket.kind) + "，" + (TSTATUS[ev.ticket.status] || ev.ticket.status) + "）";
     if (ev.type === "handoff") text = "转人工：" + (HSTATUS[ev.status] || ev.status) + (ev.reason ? "（" + (REASON[ev.reason] || ev.reason) + "）" : "");
     if (ev.type === "outage" && ev.outage) text = "停电信息：" + ev.outage.area + " " + (ev.outage.cause || "");
-    if (ev.type === "resolved") text = "已解决（" + ev.how + "）";
+    if (ev.type === "resolved") text = "需求已满足（" + (HOW[ev.how] || ev.how) + "）";
     if (ev.type === "end") text = "会话结束";
     if (!text) return null;
     var s = el("div", "line from-system");
@@ -105,14 +108,15 @@
     var dl = $("slots");
     dl.textContent = "";
     Object.keys(s.slots || {}).forEach(function (k) {
-      dl.append(el("dt", null, SLOT[k] || k), el("dd", null, s.slots[k]));
+      var v = k === "scope" ? (SCOPE[s.slots[k]] || s.slots[k]) : s.slots[k];
+      dl.append(el("dt", null, SLOT[k] || k), el("dd", null, v));
     });
     if (!dl.children.length) dl.append(el("dt", null, "—"), el("dd", null, "暂无"));
     var tk = $("tickets");
     tk.textContent = "";
     (s.tickets || []).forEach(function (t) {
       var f = t.fields || {};
-      tk.append(el("li", null, t.id + " · " + (KIND[t.kind] || t.kind) + " · " + t.status + (f.address ? " · " + f.address : "")));
+      tk.append(el("li", null, t.id + " · " + (KIND[t.kind] || t.kind) + " · " + (TSTATUS[t.status] || t.status) + (f.address ? " · " + f.address : "")));
     });
     if (!tk.children.length) tk.append(el("li", null, "暂无工单"));
     var nl = $("notes");

@@ -1,3 +1,8 @@
 "use strict";
-if (new URLSearchParams(location.search).has("error")) document.getElementById("login-error").hidden = false;
-document.getElementById("id").focus();
+(function () {
+  var err = new URLSearchParams(location.search).get("error");
+  var box = document.getElementById("login-error");
+  if (err === "throttled") box.textContent = "登录失败次数过多，请5分钟后再试。";
+  if (err) box.hidden = false;
+  document.getElementById("id").focus();
+})();

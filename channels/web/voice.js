@@ -160,11 +160,27 @@
     rec.onresult = function (e) {
       for (var i = e.resultIndex; i < e.results.length; i++) {
         if (!e.results[i].isFinal) { continue; }
+        state.asrErrors = 0;
         var text = e.results[i][0].transcript.trim();
         if (text && !state.muted && sendData({ type: "message", text: text })) { addCaption("customer", text); }
       }
     };
-    rec.onend = function () { if (state && state.recognition === rec) { try { rec.start(); } catch (e) { /* already started */ } } };
+    rec.onerror = function (e) {
+      if (!state || state.recognition !== rec) { return; }
+      state.asrErrors = (state.asrErrors || 0) + 1;
+      // No permission or no recognition service: give up and point to the keypad.
+      if (e.error === "not-allowed" || e.error === "service-not-allowed" || e.error === "network" || state.asrErrors > 3) {
+        state.recognition = null;
+        ui.asrMode.textContent = TEXT.keypadOnly;
+        toggleKeypad(true);
+      }
+    };
+    rec.onend = function () {
+      if (!state || state.recognition !== rec) { return; }
+      setTimeout(function () {
+        if (state && state.recognition === rec) { try { rec.start(); } catch (e) { /* already started */ } }
+      }, 300);
+    };
     try { rec.start(); } catch (e) { return false; }
     state.recognition = rec;
     return true;
@@ -192,7 +208,8 @@
   function pressKey(key) {
     if (!state) { return; }
     if (state.dtmf && state.dtmf.canInsertDTMF !== false) {
-      state.dtmf.insertDTMF(key, 100, 70); // RFC 4733 on the audio stream
+      // RFC 4733 on the audio stream; insertDTMF replaces the tone buffer, so append.
+      state.dtmf.insertDTMF(state.dtmf.toneBuffer + key, 100, 70);
     } else {
       sendData({ type: "dtmf", digit: key });
     }
@@ -342,6 +359,18 @@
 
   // For browser tests: a read-only view of the call.
   window.dianbaoVoice = {
+    // stats resolves to the bot audio received so far (packets, total audio energy).
+    stats: async function () {
+      var out = { packets: 0, energy: 0 };
+      if (!state || !state.pc) { return out; }
+      (await state.pc.getStats()).forEach(function (r) {
+        if (r.type === "inbound-rtp" && r.kind === "audio") {
+          out.packets += r.packetsReceived || 0;
+          out.energy += r.totalAudioEnergy || 0;
+        }
+      });
+      return out;
+    },
     state: function () {
       return state ? { connected: !!state.connected, session: state.session || "", serverASR: !!state.serverASR,
         browserASR: !!state.recognition, muted: !!state.muted } : null;

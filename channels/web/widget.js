@@ -265,6 +265,14 @@
   }
   newChat.addEventListener("click", function () { reset(); input.focus(); });
 
+  // renderOutbox shows the messages still waiting for the server's acknowledgement.
+  function renderOutbox() {
+    outbox.forEach(function (f) {
+      var b = bubble("customer", f.text || f.value, "db-pending");
+      b.dataset.id = f.id;
+    });
+  }
+
   // ---- connection ----
   function status(text, ok) {
     conn.textContent = text;
@@ -287,15 +295,12 @@
         case "session":
           session = ev.session;
           save(KEY, session);
-          if (!ev.resumed) { log.textContent = ""; ended = false; }
+          if (!ev.resumed) { log.textContent = ""; ended = false; renderOutbox(); }
           break;
         case "history":
           log.textContent = "";
           (ev.events || []).forEach(function (x) { render(x, true); });
-          outbox.forEach(function (f) {
-            var b = bubble("customer", f.text || f.value, "db-pending");
-            b.dataset.id = f.id;
-          });
+          renderOutbox();
           var last = (ev.events || []).filter(function (x) { return x.type === "message" && x.from !== "customer"; }).pop();
           if (last) setQuick(last.choices);
           var hs = (ev.events || []).filter(function (x) { return x.type === "handoff"; }).pop();

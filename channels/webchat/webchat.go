@@ -292,6 +292,9 @@ func (h *Handler) remember(session, id string) bool {
 			return true
 		}
 	}
+	if len(h.seen) >= 50000 { // bound the memory; old sessions' resends are long done
+		clear(h.seen)
+	}
 	ids = append(ids, id)
 	if len(ids) > 64 {
 		ids = ids[len(ids)-64:]

@@ -283,16 +283,24 @@ func TestTwoAgentsCannotAcceptTheSameSession(t *testing.T) {
 	a1, a2, customer := newPage(t, browser), newPage(t, browser), newPage(t, browser)
 	run(t, a1, chromedp.Navigate(base+"/agent/login"), agentLogin("demo", "dianbao-demo"))
 	run(t, a2, chromedp.Navigate(base+"/agent/login"), agentLogin(agentID2, agentPW2))
+	// The customer first reports a fault and gets a repair ticket, then asks for a human.
 	run(t, customer,
 		chromedp.Navigate(base+"/"),
 		chromedp.Click(chromedp.CSS("#db-launcher"), chromedp.NodeVisible),
 		waitText("#db-log", "请问有什么可以帮您"),
+		say("我家停电了"), waitText("#db-log", "有没有掉下来"),
+		say("整栋楼都停了"), waitText("#db-log", "详细地址"),
+		say("星河湾小区8栋2单元"), waitText("#db-log", "怎么称呼"),
+		say("张先生"), waitText("#db-log", "联系电话"),
+		say("13812345678"), waitText("#db-log", "信息正确吗"),
+		choice("正确"), waitText("#db-log", "工单号"),
 		say("转人工"),
 		waitText("#db-queue", "转接人工客服"),
 	)
 	for _, a := range []context.Context{a1, a2} {
 		run(t, a, chromedp.WaitVisible(chromedp.CSS("#queue button.accept")))
 	}
+	screenshot(t, a1, "console-queue.png")
 	// Both click as close together as two browsers can.
 	var wg sync.WaitGroup
 	for _, a := range []context.Context{a1, a2} {
@@ -313,6 +321,18 @@ func TestTwoAgentsCannotAcceptTheSameSession(t *testing.T) {
 	got := []string{outcome(a1), outcome(a2)}
 	require.Contains(t, got, "won")
 	require.Contains(t, got, "该会话已被其他坐席接入。")
+
+	// The winner sees everything collected, so the customer repeats nothing.
+	winner := a1
+	if got[0] != "won" {
+		winner = a2
+	}
+	run(t, winner,
+		waitText("#slots", "13812345678"),
+		waitText("#tickets", "RP"),
+		waitText("#transcript", "星河湾小区8栋2单元"),
+	)
+	screenshot(t, winner, "console-session.png")
 }
 
 func TestUnauthenticatedRefused(t *testing.T) {

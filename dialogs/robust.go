@@ -1,0 +1,242 @@
+package dialogs
+
+import (
+	"strings"
+
+	"dianbao/nlu"
+)
+
+// What real callers do besides answering the question: insult, change the subject, praise
+// in passing, answer a different question than the one asked. Each is handled here so the
+// case under way is neither lost nor restarted.
+
+var (
+	insultWords = []string{"傻X", "傻x", "傻逼", "煞笔", "傻b", "傻B", "sb", "SB", "垃圾", "破服务", "废物", "混蛋", "王八蛋",
+		"有病", "脑子进水", "滚", "妈的", "他妈", "白痴", "弱智", "狗屁", "饭桶", "去死", "智障", "什么玩意", "蠢"}
+	// changeWords announce a new subject: 换个话题, 算了我先问电费.
+	changeWords = []string{"换个话题", "换个问题", "先不说这个", "不说这个了", "这个先不说", "这个不说了", "说别的", "问别的",
+		"问点别的", "问个别的", "先问", "另外问", "还有个事", "还有件事", "还有一件事", "还想问", "顺便问", "我想先"}
+	// checkWords belong to the self-check answers; a scope statement without them answers
+	// the range, not the switch question.
+	checkWords = []string{"跳", "闸", "开关", "空开", "漏保", "保险", "插卡", "卡表", "余额", "充值", "推上", "合上", "扳", "灯亮了", "来电了", "有电了"}
+	// restoredWords say the power is back, in the same breath as the breaker answer.
+	restoredWords = []string{"灯亮了", "亮了", "来电了", "电来了", "有电了", "恢复了", "好了"}
+	// stillOffWords say the switch was reset and the power is still off.
+	stillOffWords = []string{"还是没电", "还是黑", "还是不行", "还是没有电", "没反应", "还是莫得电", "还是冇电"}
+	// breakerNoWords correct an earlier "tripped" at the restore question.
+	breakerNoWords = []string{"没跳", "没有跳", "没掉", "没有掉", "都朝上", "都是朝上", "都在上面", "没有朝下"}
+)
+
+// active reports whether a dialog waits on a question (not the open menu).
+func (c *turn) active() bool {
+	return c.st.Dialog != DialogNone && c.st.Step != "" && c.st.Step != "menu"
+}
+
+// rude answers an insult calmly: an apology without blame, then the case goes on. Only a
+// customer who keeps insulting is passed to a supervisor (domain: 当值主管).
+func (c *turn) rude() bool {
+	if !containsAny(c.text, insultWords) {
+		return false
+	}
+	c.st.Insults++
+	if c.st.Insults > c.m.cfg.MaxInsults && !c.st.Handed {
+		c.agitated()
+		return true
+	}
+	if !c.active() || c.st.Dialog == DialogIntake || c.st.Dialog == DialogHandoff {
+		return false // the menu or the complaint intake answers what they came for
+	}
+	c.say("calm_insult", ExpectNone, nil)
+	c.calmed = true
+	if c.carriesAnswer() || c.switchTarget() != "" {
+		return false
+	}
+	c.reaskPending()
+	return true
+}
+
+// carriesAnswer reports whether an utterance that was mostly something else (an insult)
+// still answers the pending question; the loose yes words (要, 有, 好) do not count here.
+func (c *turn) carriesAnswer() bool {
+	step := c.st.Step
+	if yesNoSteps[step] {
+		if c.p.Polarity != nlu.PolarityNone {
+			return true
+		}
+		return containsAny(c.text, strongNoWords) || containsAny(c.text, yesStrongWords) ||
+			containsAny(c.text, tripAgainWords) || containsAny(c.text, breakerNoWords)
+	}
+	return c.answers(step)
+}
+
+// reaskPending puts the pending question again without counting it as a failed ask: the
+// customer was not given a fair chance to answer it.
+func (c *turn) reaskPending() {
+	step := c.st.Step
+	if c.st.Asked[step] > 0 {
+		c.st.Asked[step]--
+	}
+	if c.st.Dialog == DialogHandoff {
+		c.ask(step, nil)
+		return
+	}
+	c.next()
+}
+
+// topicChange leaves the current question when the customer says so: 换个话题 goes to the
+// open question, 算了我先问电费 straight to the bill even on a modest intent reading.
+func (c *turn) topicChange() bool {
+	if !c.active() {
+		return false
+	}
+	said := containsAny(c.text, changeWords)
+	if !said && !strings.HasPrefix(c.text, "算了") {
+		return false
+	}
+	in, conf := c.p.Intent, c.p.Confidence
+	if d := dialogFor(in); d != "" && conf >= c.m.cfg.MinConfidence {
+		if d == c.st.Dialog && (d != DialogIntake || intakeKind(in) == c.st.Facts["kind"]) {
+			return false
+		}
+		c.start(d, in)
+		return true
+	}
+	if !said || in == nlu.IntentGoodbye || in == nlu.IntentThanks {
+		return false
+	}
+	c.st.Dialog, c.st.Step = DialogNone, "menu"
+	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.say("topic_change", ExpectMenu, nil)
+	return true
+}
+
+// praiseAside records a praise said in passing and goes back to the pending question,
+// instead of dropping a repair for a praise form.
+func (c *turn) praiseAside() bool {
+	if c.p.Intent != nlu.IntentPraise || c.p.Confidence < c.m.cfg.SwitchConfidence || !c.active() ||
+		c.st.Dialog == DialogIntake || c.st.Dialog == DialogHandoff {
+		return false
+	}
+	if c.st.Step == "detail" || c.st.Step == "correct" {
+		return false
+	}
+	c.emit(CreateTicket{Kind: KindPraise, Fields: c.fields(map[string]string{"detail": c.p.Text, "context": "aside"})})
+	c.say("praise_aside", ExpectNone, nil)
+	c.reaskPending()
+	return true
+}
+
+// selfCheckAside handles an answer to another question during the self-check: a range
+// statement (就我家，邻居有电) is recorded, and a wider range leaves the self-check for the
+// outage lookup. It reports whether the turn was consumed.
+func (c *turn) selfCheckAside() bool {
+	step := c.st.Step
+	if c.st.Dialog != DialogFault || !selfCheckSteps[step] {
+		return false
+	}
+	s := scopeOf(c.text, false)
+	if s == "" || containsAny(c.text, checkWords) {
+		return false
+	}
+	c.st.Slots[SlotScope] = s
+	if s == nlu.ScopeSelf {
+		c.reaskPending()
+		return true
+	}
+	for _, k := range []string{"breaker", "restored_breaker", "restored_unplug", "fuse", "restored_fuse", "prepaid", "restored_prepaid", "path", "looked", "scope"} {
+		delete(c.st.Facts, k)
+		delete(c.st.Asked, k)
+	}
+	c.faultNext()
+	return true
+}
+
+// breakerExtras reads what a full-sentence answer to the breaker question says beyond yes:
+// 合上去灯就亮了 (reset and back), 推上去又跳下来了 (trips again), 推上去还是没电.
+func (c *turn) breakerExtras() {
+	f := c.st.Facts
+	if f["breaker"] != "yes" || f["restored_breaker"] != "" {
+		return
+	}
+	switch {
+	case containsAny(c.text, tripAgainWords):
+		f["restored_breaker"] = "no"
+	case containsAny(c.text, stillOffWords) && containsAny(c.text, []string{"推", "合", "扳", "拉"}):
+		f["restored_breaker"] = "no"
+	case containsAny(c.text, restoredWords) && containsAny(c.text, []string{"推", "合", "扳", "拉", "弄"}):
+		f["restored_breaker"] = "yes"
+	}
+}
+
+// breakerCorrection: "没跳啊" to the restore question takes back the earlier "tripped".
+func (c *turn) breakerCorrection() bool {
+	if c.st.Step != "restored_breaker" || !containsAny(c.text, breakerNoWords) || containsAny(c.text, restoredWords) {
+		return false
+	}
+	c.st.Facts["breaker"] = "no"
+	delete(c.st.Facts, "restored_breaker")
+	c.next()
+	return true
+}
+
+var addressDetailMarkers = []string{"号", "栋", "幢", "单元", "室", "楼", "村", "组", "小区", "花园", "苑", "庄", "屯", "里", "弄",
+	"门口", "路口", "交叉", "对面", "旁边", "附近", "广场", "市场", "学校", "医院", "公园", "大厦", "中心", "厂", "站", "公司", "店", "局", "院", "城", "园", "府", "湾", "居", "寓", "坊"}
+
+// vagueAddress: a bare road name (幸福路) does not bring a crew to the door.
+func vagueAddress(a string) bool {
+	return a != "" && digits(a) == "" && !containsAny(a, addressDetailMarkers) && !containsAny(a, chineseNumerals)
+}
+
+var chineseNumerals = []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
+
+// addressFragment: 18号3单元 said after 幸福路 continues the address instead of replacing it.
+func addressFragment(v string) bool {
+	r := []rune(strings.TrimSpace(v))
+	if len(r) == 0 {
+		return false
+	}
+	if r[0] >= '0' && r[0] <= '9' {
+		return true
+	}
+	return strings.ContainsRune("一二三四五六七八九十幺两零号栋幢单元楼室", r[0]) && len(r) <= 8
+}
+
+// plausibleAddress rejects an address entity that is really a description (电线杆倒了压在路).
+func plausibleAddress(v string) bool {
+	return !containsAny(v, []string{"了", "吗", "呢", "没电", "停电", "跳闸", "倒", "掉", "冒", "坏"})
+}
+
+// mergeAddress joins a continuation to the address already known.
+func mergeAddress(old, add string) string {
+	add = strings.TrimSpace(add)
+	switch {
+	case old == "" || strings.Contains(add, old):
+		return add
+	case strings.Contains(old, add):
+		return old
+	}
+	return old + add
+}
+
+// takeAddressMore reads the answer to "which number?" after a vague address.
+func (c *turn) takeAddressMore() {
+	old := c.st.Facts["addr_before"]
+	cur := c.st.Slots[SlotAddress]
+	if cur != old && cur != "" {
+		return // absorbed from an entity (merged there when it was a fragment)
+	}
+	s := strings.TrimSpace(c.text)
+	if isDontKnow(s) || c.yesNo() == ynNo && len([]rune(s)) < 5 {
+		return
+	}
+	for _, p := range addressPrefixes {
+		if strings.HasPrefix(s, p) {
+			s = strings.TrimPrefix(s, p)
+			break
+		}
+	}
+	s = strings.TrimRight(s, "。.,，!！ ")
+	if n := len([]rune(s)); n >= 1 && n <= 40 && (hasHan(s) || digits(s) != "") {
+		c.st.Slots[SlotAddress] = mergeAddress(old, s)
+	}
+}
