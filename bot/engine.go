@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -376,21 +377,17 @@ func (e *Engine) createTicket(ctx context.Context, s *Session, tc *turnCtx, a di
 		return Ticket{}, fmt.Errorf("%w: ticket kind %q", ErrBadInput, a.Kind)
 	}
 	day := tc.now.In(e.cfg.Location)
-	seq, err := e.cfg.Store.NextSeq(ctx, "ticket:"+prefix+day.Format("20060102"))
-	if err != nil {
-		return Ticket{}, fmt.Errorf("ticket sequence: %w", err)
-	}
-	fields := make(map[string]string, len(a.Fields))
-	for k, v := range a.Fields {
-		fields[k] = v
+	fields := maps.Clone(a.Fields)
+	if fields == nil {
+		fields = map[string]string{}
 	}
 	now := tc.now.Truncate(time.Second)
-	t := Ticket{
-		ID: ticketID(prefix, day, seq), Kind: a.Kind, Status: StatusOpen,
-		Created: now, Due: e.cfg.Commitments.Due(a.Kind, fields, now).Truncate(time.Second),
-		Fields: fields, Session: s.ID, Updated: now,
-	}
-	if err := e.cfg.Store.PutTicket(ctx, t); err != nil {
+	due := e.cfg.Commitments.Due(a.Kind, fields, now).Truncate(time.Second)
+	t, err := e.cfg.Store.CreateTicket(ctx, "ticket:"+prefix+day.Format("20060102"), func(seq int64) Ticket {
+		return Ticket{ID: ticketID(prefix, day, seq), Kind: a.Kind, Status: StatusOpen, Created: now, Due: due,
+			Fields: fields, Session: s.ID, Updated: now}
+	})
+	if err != nil {
 		return Ticket{}, fmt.Errorf("save ticket: %w", err)
 	}
 	s.Tickets = append(s.Tickets, t.ID)

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -117,4 +118,41 @@ func TestDirectory(t *testing.T) {
 	a, ok := sample.Account("13800138000")
 	require.True(t, ok)
 	require.Equal(t, "prepaid", a.Meter)
+}
+
+// TestLogsMaskNumbers runs turns full of phone and account numbers, a panic and a 回访
+// lookup, and checks that no log line carries a number in clear.
+func TestLogsMaskNumbers(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, nil)
+	for _, text := range []string{"家里没电", "我的户号是3100123456，电话13712345678", "13712345678", "转人工", "13712345678", "炸了"} {
+		_, err := h.e.Handle(ctx, "m", bot.Input{Text: text})
+		require.NoError(t, err)
+	}
+	_, err := h.e.Handle(ctx, "m2", bot.Input{Text: "查工单"})
+	require.NoError(t, err)
+	logs := h.logs.String()
+	require.Contains(t, logs, "137****5678", "the numbers were logged, masked")
+	require.Contains(t, logs, "310****456")
+	for _, clear := range []string{"13712345678", "3100123456"} {
+		require.NotContains(t, logs, clear)
+	}
+}
+
+func TestFanoutNeverBlocks(t *testing.T) {
+	f := bot.NewFanout(2)
+	slow, cancel := f.Subscribe("s1")
+	defer cancel()
+	all, cancelAll := f.Subscribe("")
+	defer cancelAll()
+	evs := []bot.Event{bot.Message(bot.FromBot, "一", "", nil), bot.Message(bot.FromBot, "二", "", nil), bot.Message(bot.FromBot, "三", "", nil)}
+	require.NoError(t, f.Deliver("s1", evs), "a full subscriber does not stall the publisher")
+	require.Equal(t, int64(1), f.Dropped())
+	require.Equal(t, "一", (<-slow).Text)
+	require.Equal(t, "二", (<-slow).Text)
+	require.Empty(t, all, "a key's events go to its subscribers only")
+	require.NoError(t, f.Close())
+	_, open := <-all
+	require.False(t, open)
+	require.ErrorIs(t, f.Deliver("s1", evs), bot.ErrClosed)
 }

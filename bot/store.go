@@ -24,8 +24,10 @@ type TicketStore interface {
 	PutTicket(ctx context.Context, t Ticket) error
 	// Tickets lists the tickets matching f, newest first.
 	Tickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
-	// NextSeq increments and returns the counter named key (1 for a new key).
-	NextSeq(ctx context.Context, key string) (int64, error)
+	// CreateTicket increments the counter named seqKey (1 for a new key) and stores the
+	// ticket build makes from it, in one durable write where the backend allows: a new
+	// work order costs the bolt store one fsync, not two.
+	CreateTicket(ctx context.Context, seqKey string, build func(seq int64) Ticket) (Ticket, error)
 }
 
 // Store is what the engine needs from a backend; store.Open picks one by URL.

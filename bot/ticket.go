@@ -51,8 +51,8 @@ func TicketPrefix(kind string) (string, bool) {
 	return p, ok
 }
 
-// ValidStatus reports whether s is a lifecycle status.
-func ValidStatus(s string) bool {
+// validStatus reports whether s is a lifecycle status.
+func validStatus(s string) bool {
 	switch s {
 	case StatusOpen, StatusDispatched, StatusOnSite, StatusResolved, StatusClosed:
 		return true
@@ -62,7 +62,7 @@ func ValidStatus(s string) bool {
 
 // Transition moves t to status to at now, or returns an error wrapping ErrBadTransition.
 func (t *Ticket) Transition(to string, now time.Time) error {
-	if !ValidStatus(to) {
+	if !validStatus(to) {
 		return fmt.Errorf("%w: unknown status %q", ErrBadTransition, to)
 	}
 	if !slices.Contains(transitions[t.Status], to) {

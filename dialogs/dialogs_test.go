@@ -101,7 +101,7 @@ func TestFaultTriage(t *testing.T) {
 			{in: no("不用了"), expect: ExpectMenu, acts: []string{"resolved:info"}},
 		}},
 		{"fuse blown and replaced", nil, []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: no("没跳"), expect: ExpectFuse},
 			{in: yes("保险丝烧断了"), expect: ExpectRestored, has: []string{"铜丝"}},
 			{in: yes("换好了，有电了"), expect: ExpectMenu, acts: []string{"resolved:self_service"}},
@@ -153,7 +153,7 @@ func TestFaultTriage(t *testing.T) {
 			{in: yes("对"), expect: ExpectMenu, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
 		{"不知道 gets a simpler explanation, not a repeat", nil, []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("看不懂", ""), expect: ExpectBreaker, has: []string{"朝下"}},
 			{in: utt("还是不知道", ""), expect: ExpectFuse},
 		}},
@@ -164,7 +164,7 @@ func TestFaultTriage(t *testing.T) {
 			{in: yes("对了"), expect: ExpectMenu, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
 		{"checks the customer cannot do: repair without guessing the cause", nil, []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: dunno, expect: ExpectBreaker},
 			{in: dunno, expect: ExpectFuse},
 			{in: no("没有"), expect: ExpectPrepaid},
@@ -172,13 +172,13 @@ func TestFaultTriage(t *testing.T) {
 			{in: utt("建设路和和平路路口", "", ent(nlu.EntityAddress, "建设路和和平路")), expect: ExpectName},
 		}},
 		{"dialect and fooled polarity: 莫得跳 / 好好的 read as no", nil, []exch{
-			{in: outage("屋头没得电了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("屋头没得电了，邻居有电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("莫得跳,闸刀好好的", nlu.IntentDeny, pol(nlu.PolarityYes), conf(0.7)), expect: ExpectFuse},
 			{in: utt("打开看了，保险丝烧断了", nlu.IntentPowerOutage, pol(nlu.PolarityYes)), expect: ExpectRestored},
 			{in: utt("换了根新保险丝,电来了", nlu.IntentPowerOutage, conf(0.85)), expect: ExpectMenu, acts: []string{"resolved:self_service"}},
 		}},
 		{"a tripped switch is not a hazard during the self-check", nil, []exch{
-			{in: outage("家里没电了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("家里没电了，邻居家有电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("找着了,门口那个盒子里有个开关掉下来了", nlu.IntentSafetyHazard, conf(0.893)), expect: ExpectRestored},
 		}},
 		{"address asked at most twice", nil, []exch{
@@ -440,7 +440,7 @@ func TestHandoff(t *testing.T) {
 			{in: garbage, expect: ExpectMenu, has: []string{"换个说法"}},
 		}},
 		{"agitation in a fault: high priority, callback, then the human takes over", false, []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("你们什么破服务！！停了一天了！！", nlu.IntentPowerOutage, agit(0.92)), expect: ExpectPhone, has: []string{"理解您的心情"}, acts: []string{"handoff:high"}},
 			{in: phone("13712345678"), expect: ExpectNone, acts: []string{"ticket:callback"}},
 		}},
@@ -464,17 +464,17 @@ func TestTopicSwitchAndClosing(t *testing.T) {
 			{in: utt("先帮我查下电费吧", nlu.IntentBillQuery, conf(0.95)), expect: ExpectVerify},
 		}},
 		{"a confident payment reading of a prepaid answer is still the answer", []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: no("没跳"), expect: ExpectFuse},
 			{in: no("没有"), expect: ExpectPrepaid},
 			{in: utt("不是插卡的,我们是每个月交电费", nlu.IntentPayment, conf(0.99), pol(nlu.PolarityNo)), expect: ExpectAddress},
 		}},
 		{"a complaint outweighs a yes/no answer", []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("没有，我要投诉你们", nlu.IntentComplaint, conf(0.95), pol(nlu.PolarityNo)), expect: ExpectDetail},
 		}},
 		{"a weak other intent during a yes/no answer is an answer", []exch{
-			{in: outage("我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
+			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("没有跳，是不是要交钱", nlu.IntentPayment, conf(0.75), pol(nlu.PolarityNo)), expect: ExpectFuse},
 		}},
 		{"complaint detail is free text, not a switch", []exch{
@@ -630,7 +630,7 @@ func TestPromptCatalogue(t *testing.T) {
 		"area": true, "cause": true, "start": true, "eta": true, "days": true, "hours": true, "minutes": true,
 		"summary": true, "contact_hours": true, "result_days": true, "report_days": true, "suggestion_days": true,
 		"tail": true, "balance": true, "arrears": true, "month": true, "kwh": true, "amount": true, "left": true,
-		"status": true}
+		"status": true, "address": true}
 	placeholder := regexp.MustCompile(`\{([a-z_]+)\}`)
 	for key, p := range m.prompts {
 		require.True(t, hasHan(p.Text), key)

@@ -121,7 +121,7 @@ var (
 
 func (c *turn) faultStart() {
 	c.st.Facts["report"] = c.p.Text
-	if s := scopeOf(c.text, false); s != "" && c.st.Slots[SlotScope] == "" {
+	if s := scopeOf(c.scopeText(), false); s != "" && c.st.Slots[SlotScope] == "" {
 		c.st.Slots[SlotScope] = s
 	}
 	// A customer who already names the cause is in the self-check already.

@@ -654,7 +654,7 @@ func (c *turn) answers(step string) bool {
 		return has
 	}
 	if step == "scope" {
-		return scopeOf(c.text, false) != ""
+		return scopeOf(c.scopeText(), false) != ""
 	}
 	if step == "verify" {
 		return true // any reply to the identity check is an attempt
@@ -773,9 +773,17 @@ func (c *turn) answer() {
 	if isDontKnow(c.text) {
 		c.st.Facts["explain"] = step // asked again, the question comes in simpler words
 	}
+	if a := c.st.Slots[SlotAddress]; a != "" && step != "address" && step != "address_more" {
+		// "3单元" said to another question continues the address given in pieces
+		if piece := strings.TrimRight(strings.TrimSpace(c.text), "。.,，"); addressPieceRe.MatchString(piece) {
+			c.st.Slots[SlotAddress] = mergeAddress(a, piece)
+			c.reaskPending()
+			return
+		}
+	}
 	switch step {
 	case "scope":
-		if s := scopeOf(c.text, true); s != "" {
+		if s := scopeOf(c.scopeText(), true); s != "" {
 			c.st.Slots[SlotScope] = s
 		} else if isDontKnow(c.text) {
 			c.st.Facts["explain"] = "scope"

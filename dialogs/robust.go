@@ -134,7 +134,7 @@ func (c *turn) selfCheckAside() bool {
 	if c.st.Dialog != DialogFault || !selfCheckSteps[step] {
 		return false
 	}
-	s := scopeOf(c.text, false)
+	s := scopeOf(c.scopeText(), false)
 	if s == "" || containsAny(c.text, checkWords) {
 		return false
 	}

@@ -33,7 +33,7 @@ func (c *turn) absorb() {
 		case nlu.EntityName:
 			c.st.Slots[SlotName] = v
 		case nlu.EntityScope:
-			if v == nlu.ScopeSelf && c.st.Step != "scope" && scopeOf(c.text, false) != nlu.ScopeSelf {
+			if v == nlu.ScopeSelf && c.st.Step != "scope" && scopeOf(c.scopeText(), false) != nlu.ScopeSelf {
 				// a bare 我家没电了 does not say whether the neighbours have power: ask
 				continue
 			}
@@ -132,9 +132,26 @@ func containsAny(s string, words []string) bool {
 var (
 	scopeSelfStrong = []string{"对门有电", "邻居有电", "邻居家有电", "别人家有电", "别人家都有电", "隔壁有电", "楼道有电", "楼道灯亮", "只有我家", "就我家", "只有我们家", "就我们家", "只是我家", "只有我一家", "就我一家", "自己家", "单独我家", "邻居都有电", "别家有电"}
 	scopeArea       = []string{"小区", "整个村", "全村", "村里", "整片", "一片", "整条街", "这一带", "附近都", "周围都", "邻居都", "邻居家也", "都停", "都没电", "大面积", "片区", "整个镇", "整条路"}
-	scopeBuilding   = []string{"整栋", "整幢", "楼里", "单元", "整个楼", "全楼", "这栋楼", "楼上楼下", "整座楼", "一栋楼", "这幢"}
+	scopeBuilding   = []string{"整栋", "整幢", "楼里", "整个单元", "全单元", "单元都", "整个楼", "全楼", "这栋楼", "楼上楼下", "整座楼", "一栋楼", "这幢"}
 	scopeSelfWeak   = []string{"我家", "我们家", "家里", "我一家", "自己", "就我", "只有我", "一家"}
 )
+
+// scopeText is the utterance without its address: 3单元 or 阳光小区 in an address says
+// nothing about how far the outage reaches.
+func (c *turn) scopeText() string {
+	t := c.text
+	for _, e := range c.p.Entities {
+		if e.Type == nlu.EntityAddress && e.Value != "" {
+			t = strings.ReplaceAll(t, e.Value, "，")
+		}
+	}
+	if a := c.st.Slots[SlotAddress]; len([]rune(a)) >= 3 {
+		t = strings.ReplaceAll(t, a, "，")
+	}
+	return t
+}
+
+var addressPieceRe = regexp.MustCompile(`^(?:[0-9一二三四五六七八九十]+(?:号楼|号院|号|栋|幢|单元|楼|层|室|组))+$`)
 
 // scopeOf reads the outage range from plain words; weak also accepts a bare "我家",
 // which only answers the scope question and does not settle it in a first report.

@@ -16,10 +16,13 @@ var homophoneWords = []string{
 }
 
 // homophoneStop are sound-alikes that are ordinary words and must be left alone.
-var homophoneStop = map[string]bool{"听点": true, "短点": true, "点费": true, "电话": true}
+var homophoneStop = map[string]bool{"听点": true, "短点": true, "点费": true, "电话": true, "听电": true, "电箱": true,
+	"端电": true, "电咋": true, "电站": true, "电视": true, "点线": true}
 
 // homophones rewrites sound-alikes of domain words using toneless, fuzzy pinyin
-// (zh/z, ch/c, sh/s, n/l, -ng/-n merged, as southern speakers and ASR confuse them).
+// (zh/z, ch/c, sh/s, n/l, -ing/-in and -eng/-en merged, as southern speakers and ASR confuse
+// them). A character is read by its most common reading only, so heteronyms (查 cha/zha) do not
+// turn ordinary words into domain words.
 type homophones struct {
 	syl     map[rune][]string // fuzzy toneless readings of the characters that matter
 	byFirst map[string][]homWord
@@ -47,7 +50,7 @@ func fuzzySyllable(s string) string {
 	if strings.HasPrefix(s, "l") {
 		s = "n" + s[1:]
 	}
-	if strings.HasSuffix(s, "ng") {
+	if strings.HasSuffix(s, "ing") || strings.HasSuffix(s, "eng") {
 		s = s[:len(s)-1]
 	}
 	return s
@@ -95,10 +98,8 @@ func newHomophones() *homophones {
 		if cp < 0x3400 || cp > 0x9FFF {
 			continue
 		}
-		for _, s := range readings(rune(cp)) {
-			if wanted[s] {
-				h.syl[rune(cp)] = append(h.syl[rune(cp)], s)
-			}
+		if rd := readings(rune(cp)); len(rd) > 0 && wanted[rd[0]] {
+			h.syl[rune(cp)] = rd[:1]
 		}
 	}
 	return h

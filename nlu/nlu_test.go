@@ -137,6 +137,11 @@ func TestNormalize(t *testing.T) {
 		{"停店了", "停电了"},
 		{"保险思烧了", "保险丝烧了"},
 		{"听点音乐", "听点音乐"},
+		{"配电箱起火了", "配电箱起火了"},
+		{"停电查询", "停电查询"},
+		{"叫主管来听电话", "叫主管来听电话"},
+		{"末端电压低", "末端电压低"},
+		{"光服并网", "光伏并网"},
 		{"ＲＰ２０２６", "RP2026"},
 	}
 	for _, tt := range tests {
@@ -327,6 +332,18 @@ func TestPhraseRules(t *testing.T) {
 
 // TestIntentRobustness: the same need in traditional characters, full-width forms, dialect and
 // ASR sound-alikes gets the same intent.
+// TestSafetyRuleExclusions: everyday phrases that contain a danger word do not fire the rule.
+func TestSafetyRuleExclusions(t *testing.T) {
+	for _, in := range []string{"我家网线断了", "燃气灶打不着火", "打火机没气了", "没有冒烟", "买个落地灯", "火花塞坏了"} {
+		i, _ := findPhrase(in, safetyPhrases, safetyExclusions)
+		require.Equal(t, -1, i, in)
+	}
+	for _, in := range []string{"电线断了", "插座在打火", "电箱冒烟", "有人触电"} {
+		i, _ := findPhrase(in, safetyPhrases, safetyExclusions)
+		require.GreaterOrEqual(t, i, 0, in)
+	}
+}
+
 func TestIntentRobustness(t *testing.T) {
 	p := testParser(t)
 	tests := []struct{ in, want string }{

@@ -357,36 +357,61 @@ func (s *BoltStore) Ticket(ctx context.Context, id string) (bot.Ticket, error) {
 	return t, nil
 }
 
-// PutTicket implements bot.TicketStore, keeping the indexes in the same transaction.
+// PutTicket implements bot.TicketStore.
 func (s *BoltStore) PutTicket(ctx context.Context, t bot.Ticket) error {
-	b, err := json.Marshal(t)
+	return s.db.Update(func(tx *bolt.Tx) error { return putTicket(tx, t) })
+}
+
+// CreateTicket implements bot.TicketStore: the sequence and the ticket in one commit.
+func (s *BoltStore) CreateTicket(ctx context.Context, seqKey string, build func(int64) bot.Ticket) (bot.Ticket, error) {
+	var t bot.Ticket
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSeq)
+		var n uint64
+		if v := b.Get([]byte(seqKey)); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		n++
+		if err := b.Put([]byte(seqKey), binary.BigEndian.AppendUint64(nil, n)); err != nil {
+			return err
+		}
+		t = build(int64(n))
+		return putTicket(tx, t)
+	})
+	if err != nil {
+		return bot.Ticket{}, err
+	}
+	return t, nil
+}
+
+// putTicket writes t and keeps its phone and session index entries in step.
+func putTicket(tx *bolt.Tx, t bot.Ticket) error {
+	v, err := json.Marshal(t)
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bucketTickets)
-		var old bot.Ticket
-		if v := tb.Get([]byte(t.ID)); v != nil {
-			_ = json.Unmarshal(v, &old) // a garbled old record only leaves stale index keys
-		}
-		for _, ix := range []struct {
-			bucket   []byte
-			old, new string
-		}{{bucketByPhone, old.Fields["phone"], t.Fields["phone"]}, {bucketBySess, old.Session, t.Session}} {
-			b := tx.Bucket(ix.bucket)
-			if ix.old != "" && ix.old != ix.new {
-				if err := b.Delete(indexKey(ix.old, t.ID)); err != nil {
-					return err
-				}
-			}
-			if ix.new != "" {
-				if err := b.Put(indexKey(ix.new, t.ID), nil); err != nil {
-					return err
-				}
+	tb := tx.Bucket(bucketTickets)
+	var old bot.Ticket
+	if prev := tb.Get([]byte(t.ID)); prev != nil {
+		_ = json.Unmarshal(prev, &old) // a garbled old record only leaves stale index keys
+	}
+	for _, ix := range []struct {
+		bucket   []byte
+		old, new string
+	}{{bucketByPhone, old.Fields["phone"], t.Fields["phone"]}, {bucketBySess, old.Session, t.Session}} {
+		b := tx.Bucket(ix.bucket)
+		if ix.old != "" && ix.old != ix.new {
+			if err := b.Delete(indexKey(ix.old, t.ID)); err != nil {
+				return err
 			}
 		}
-		return tb.Put([]byte(t.ID), b)
-	})
+		if ix.new != "" {
+			if err := b.Put(indexKey(ix.new, t.ID), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return tb.Put([]byte(t.ID), v)
 }
 
 // indexKey is an index entry: the indexed value, NUL, the ticket id.
@@ -431,20 +456,6 @@ func (s *BoltStore) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Tick
 	}
 	bot.SortTickets(all)
 	return bot.FilterTickets(all, f), nil
-}
-
-// NextSeq implements bot.TicketStore.
-func (s *BoltStore) NextSeq(ctx context.Context, key string) (int64, error) {
-	var n uint64
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSeq)
-		if v := b.Get([]byte(key)); len(v) == 8 {
-			n = binary.BigEndian.Uint64(v)
-		}
-		n++
-		return b.Put([]byte(key), binary.BigEndian.AppendUint64(nil, n))
-	})
-	return int64(n), err
 }
 
 // Close stops the flusher, writes the pending sessions and closes both files; it is

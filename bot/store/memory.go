@@ -117,12 +117,19 @@ func (m *MemoryStore) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ti
 	return bot.FilterTickets(all, f), nil
 }
 
-// NextSeq implements bot.TicketStore.
-func (m *MemoryStore) NextSeq(ctx context.Context, key string) (int64, error) {
+// CreateTicket implements bot.TicketStore.
+func (m *MemoryStore) CreateTicket(ctx context.Context, seqKey string, build func(int64) bot.Ticket) (bot.Ticket, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.seq[key]++
-	return m.seq[key], nil
+	m.seq[seqKey]++
+	t := build(m.seq[seqKey])
+	b, err := json.Marshal(t)
+	if err != nil {
+		m.seq[seqKey]--
+		return bot.Ticket{}, err
+	}
+	m.tickets[t.ID] = b
+	return t, nil
 }
 
 // Close implements bot.Store.

@@ -60,9 +60,6 @@ func OpenRedis(ctx context.Context, url string, opt Options) (*RedisStore, error
 	return s, nil
 }
 
-// Client exposes the connection, e.g. for a Redis-backed bus sharing it.
-func (s *RedisStore) Client() *redis.Client { return s.rdb }
-
 func (s *RedisStore) wrap(err error) error { return wrapRedis(err) }
 
 // wrapRedis maps go-redis errors to the bot sentinels: redis.Nil is ErrNotFound, a closed
@@ -252,19 +249,24 @@ func (s *RedisStore) Tickets(ctx context.Context, f bot.TicketFilter) ([]bot.Tic
 	return bot.FilterTickets(all, f), nil
 }
 
-// NextSeq implements bot.TicketStore with INCR, atomic across the fleet.
-func (s *RedisStore) NextSeq(ctx context.Context, key string) (int64, error) {
-	k := keySeq + key
+// CreateTicket implements bot.TicketStore: INCR numbers the ticket atomically across
+// the fleet, then PutTicket stores it.
+func (s *RedisStore) CreateTicket(ctx context.Context, seqKey string, build func(int64) bot.Ticket) (bot.Ticket, error) {
+	k := keySeq + seqKey
 	n, err := s.rdb.Incr(ctx, k).Result()
 	if err != nil {
-		return 0, s.wrap(err)
+		return bot.Ticket{}, s.wrap(err)
 	}
 	if n == 1 {
 		if err := s.rdb.Expire(ctx, k, seqTTL).Err(); err != nil {
 			s.opt.Logger.Warn("expire ticket sequence", "key", k, "err", err)
 		}
 	}
-	return n, nil
+	t := build(n)
+	if err := s.PutTicket(ctx, t); err != nil {
+		return bot.Ticket{}, err
+	}
+	return t, nil
 }
 
 // Close closes the connection pool.

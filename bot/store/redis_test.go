@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,4 +19,17 @@ func openRedisT(t *testing.T, r *redistest.Server) *RedisStore {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// requireGoroutinesBack waits until no more goroutines run than before (require.Eventually
+// would count its own).
+func requireGoroutinesBack(t *testing.T, before int, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d goroutines, %d before", msg, runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

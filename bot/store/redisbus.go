@@ -106,7 +106,7 @@ func redisChannel(sessionID string) string {
 
 // Publish sends the events to the session's channel and the global one in one round
 // trip. While Redis is down it fails with an error wrapping bot.ErrUnavailable.
-func (b *RedisBus) Publish(ctx context.Context, sessionID string, events []Event) error {
+func (b *RedisBus) Publish(ctx context.Context, sessionID string, events []bot.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -127,13 +127,10 @@ func (b *RedisBus) Publish(ctx context.Context, sessionID string, events []Event
 	return nil
 }
 
-// Event is bot.Event; the alias keeps signatures short.
-type Event = bot.Event
-
 // Subscribe implements bot.Bus. The first local subscriber of a session subscribes the
 // instance to its Redis channel and waits (up to SubscribeWait) for Redis to confirm, so
 // events published anywhere after Subscribe returns reach it.
-func (b *RedisBus) Subscribe(sessionID string) (<-chan Event, func()) {
+func (b *RedisBus) Subscribe(sessionID string) (<-chan bot.Event, func()) {
 	ch, cancelLocal := b.fan.Subscribe(sessionID)
 	rc := redisChannel(sessionID)
 	b.subMu.Lock()
@@ -241,7 +238,7 @@ func (b *RedisBus) confirm(rc string) {
 }
 
 func (b *RedisBus) deliver(m *redis.Message) {
-	var events []Event
+	var events []bot.Event
 	if err := json.Unmarshal([]byte(m.Payload), &events); err != nil {
 		b.opt.Logger.Warn("bus: undecodable message dropped", "channel", m.Channel, "err", err)
 		return
@@ -252,9 +249,6 @@ func (b *RedisBus) deliver(m *redis.Message) {
 	}
 	_ = b.fan.Deliver(key, events)
 }
-
-// Dropped returns how many events slow local subscribers missed.
-func (b *RedisBus) Dropped() int64 { return b.fan.Dropped() }
 
 // Close stops the receiving goroutine, closes every subscriber channel and the
 // connections.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -127,10 +128,14 @@ func TestRedisBusRestart(t *testing.T) {
 func TestRedisBusClose(t *testing.T) {
 	ctx := context.Background()
 	r := startRedis(t)
+	before := runtime.NumGoroutine()
 	b, err := NewRedisBus(redis.NewClient(&redis.Options{Addr: r.Addr()}), BusOptions{})
 	require.NoError(t, err)
 	sub, _ := b.Subscribe("s1")
+	require.NoError(t, b.Publish(ctx, "s1", msg("s1", "x")))
+	require.Equal(t, "x", recv(t, sub).Text)
 	require.NoError(t, b.Close())
+	requireGoroutinesBack(t, before, "Close stops every goroutine the bus started")
 	_, open := <-sub
 	require.False(t, open, "Close closes the subscribers")
 	require.ErrorIs(t, b.Publish(ctx, "s1", msg("s1", "x")), bot.ErrClosed)

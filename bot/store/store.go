@@ -1,6 +1,8 @@
 // Package store holds the backends of bot.Store: MemoryStore (tests, demos), BoltStore
 // (the embedded default, one process, survives restarts) and RedisStore (a fleet of
-// instances sharing sessions, tickets and per-session locks). Open picks one by URL.
+// instances sharing sessions, tickets and per-session locks). Open picks one by URL, and
+// NewBus the bot.Bus that goes with it (RedisBus for Redis, so any instance serves any
+// web chat turn and any agent).
 package store
 
 import (

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -212,13 +214,12 @@ func TestStoreTickets(t *testing.T) {
 			require.Len(t, list, 1)
 
 			for want := int64(1); want <= 3; want++ {
-				n, err := s.NextSeq(ctx, "ticket:RP20261123")
-				require.NoError(t, err)
-				require.Equal(t, want, n)
+				require.Equal(t, want, createTicket(t, s, "ticket:CS20261123"))
 			}
-			n, err := s.NextSeq(ctx, "ticket:RP20261124")
+			require.Equal(t, int64(1), createTicket(t, s, "ticket:CS20261124"), "each day has its own sequence")
+			list, err = s.Tickets(ctx, bot.TicketFilter{Phone: "13600000000"})
 			require.NoError(t, err)
-			require.Equal(t, int64(1), n, "each day has its own sequence")
+			require.Len(t, list, 4, "created tickets are indexed")
 		})
 	}
 }
@@ -230,9 +231,7 @@ func TestBoltSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.PutSession(ctx, bot.Session{ID: "s1", Mode: bot.ModeAgent, Expect: "address"}, time.Hour))
 	require.NoError(t, s.PutTicket(ctx, bot.Ticket{ID: "RP202611230001", Kind: "repair", Status: "open", Fields: map[string]string{"phone": "13712345678"}}))
-	n, err := s.NextSeq(ctx, "k")
-	require.NoError(t, err)
-	require.Equal(t, int64(1), n)
+	require.Equal(t, int64(1), createTicket(t, s, "k"))
 
 	_, err = OpenBolt(path, Options{})
 	require.Error(t, err, "a second process must not open the same file")
@@ -249,9 +248,7 @@ func TestBoltSurvivesRestart(t *testing.T) {
 	tk, err := s.Ticket(ctx, "RP202611230001")
 	require.NoError(t, err)
 	require.Equal(t, "repair", tk.Kind)
-	n, err = s.NextSeq(ctx, "k")
-	require.NoError(t, err)
-	require.Equal(t, int64(2), n, "sequences continue after a restart")
+	require.Equal(t, int64(2), createTicket(t, s, "k"), "sequences continue after a restart")
 }
 
 func TestBoltCorruptSessionsFileStartsEmpty(t *testing.T) {
@@ -277,7 +274,7 @@ func TestRedisRestart(t *testing.T) {
 	require.NotErrorIs(t, err, bot.ErrNotFound)
 	_, err = s.Lock(ctx, "s1", time.Second)
 	require.ErrorIs(t, err, bot.ErrUnavailable)
-	_, err = s.NextSeq(ctx, "k")
+	_, err = s.CreateTicket(ctx, "k", func(n int64) bot.Ticket { return bot.Ticket{ID: "x"} })
 	require.ErrorIs(t, err, bot.ErrUnavailable)
 
 	r.Start() // same port, empty data (--save '')
@@ -352,6 +349,7 @@ func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600
 
 func TestBoltWritesSessionsBehind(t *testing.T) {
 	ctx := context.Background()
+	before := runtime.NumGoroutine()
 	s, err := OpenBolt(filepath.Join(t.TempDir(), "d.db"), Options{SessionFlush: 10 * time.Millisecond})
 	require.NoError(t, err)
 	defer s.Close()
@@ -398,5 +396,25 @@ func TestBoltWritesSessionsBehind(t *testing.T) {
 
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "Close is idempotent")
+	requireGoroutinesBack(t, before, "Close stops the flusher")
 	require.ErrorIs(t, s.PutSession(ctx, in, time.Hour), bot.ErrClosed)
+}
+
+// createTicket numbers a consult ticket on seqKey, checks it was stored under the id
+// built from the number, and returns the number.
+func createTicket(t *testing.T, s bot.Store, seqKey string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var got int64
+	tk, err := s.CreateTicket(ctx, seqKey, func(n int64) bot.Ticket {
+		got = n
+		return bot.Ticket{ID: fmt.Sprintf("%s-%04d", seqKey, n), Kind: "consult", Status: bot.StatusOpen,
+			Created: time.Now(), Fields: map[string]string{"phone": "13600000000"}, Session: "seq"}
+	})
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("%s-%04d", seqKey, got), tk.ID)
+	stored, err := s.Ticket(ctx, tk.ID)
+	require.NoError(t, err)
+	require.Equal(t, "consult", stored.Kind)
+	return got
 }

@@ -3,7 +3,6 @@ package voice_test
 import (
 	"context"
 	"math"
-	"os"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -76,9 +75,6 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 	long := "请您先检查家中的空气开关和漏电保护器是否跳闸。如果跳闸了，请先关掉大功率电器，再把开关推上去。如果推上去马上又跳，可能是家里线路短路或漏电，请逐个拔下电器再试。"
 	reg := prometheus.NewRegistry()
 	cfg := engines(b, fixedBot{greeting: "您好。", answer: long + long})
-	if d, err := time.ParseDuration(os.Getenv("LATE")); err == nil {
-		cfg.LateFrame = d
-	}
 	srv, url := testServerReg(b, cfg, reg)
 	require.NoError(b, srv.Prewarm(context.Background(), srv.Spoken("您好。", yesNo), srv.Spoken(long+long, yesNo)))
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -54,6 +55,8 @@ type Call struct {
 
 	// epoch is the pacer epoch when the run loop took its current event (run loop only).
 	epoch uint64
+	// bridged is the agent attached to the call, nil while the bot talks.
+	bridged atomic.Pointer[bridge]
 	// counted is set by the run loop when the call connected and entered the active gauge.
 	counted bool
 }
@@ -263,6 +266,9 @@ func (c *Call) readMedia(t *webrtc.TrackRemote) {
 		pt := pkt.PayloadType
 		switch {
 		case c.codecs.dtmf[pt]:
+			if c.currentBridge() != nil {
+				continue // the agent hears the tones' effect; keys are for the bot
+			}
 			ev, err := parseTelephoneEvent(pkt.Payload)
 			if err != nil {
 				c.log.Debug("voice: telephone-event", "err", err)
@@ -275,10 +281,14 @@ func (c *Call) readMedia(t *webrtc.TrackRemote) {
 			}
 			haveEvent, lastEvent = true, pkt.Timestamp
 			c.pacer.stop()
-			c.post(callEvent{kind: evDigit, text: ev.digit(), at: time.Now()})
+			c.post(callEvent{kind: evDigit, text: string(ev.Key()), at: time.Now()})
 		case c.codecs.opus[pt]:
 			if len(pkt.Payload) == 0 {
 				continue // padding-only packet
+			}
+			if b := c.currentBridge(); b != nil {
+				b.toAgent(&pkt) // no transcoding, no bot
+				continue
 			}
 			pcm, err := c.dec.Decode(pkt.Payload)
 			if err != nil {
@@ -515,7 +525,7 @@ func (c *Call) activity(st *convo) {
 // idle arms the silent-caller timer once the bot has finished speaking; after the
 // goodbye it is where the bot hangs up — the only time it does.
 func (c *Call) idle(st *convo) {
-	if c.pacer.speaking() || st.inSpeech {
+	if c.pacer.speaking() || st.inSpeech || c.currentBridge() != nil {
 		return
 	}
 	if st.closing {
@@ -526,7 +536,7 @@ func (c *Call) idle(st *convo) {
 }
 
 func (c *Call) onSilence(st *convo) {
-	if c.pacer.speaking() || st.inSpeech || st.closing {
+	if c.pacer.speaking() || st.inSpeech || st.closing || c.currentBridge() != nil {
 		return
 	}
 	st.silences++
@@ -540,6 +550,9 @@ func (c *Call) onSilence(st *convo) {
 
 // turn runs one bot turn and speaks its answer.
 func (c *Call) turn(st *convo, in Input, at time.Time, kind string) {
+	if c.currentBridge() != nil {
+		return // an agent is talking with the caller: the bot stays silent
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.TurnTimeout)
 	events, err := c.cfg.Bot.Handle(ctx, c.id, in)
 	cancel()
@@ -609,6 +622,10 @@ func (c *Call) teardown() {
 	reason := c.reason
 	c.goMu.Unlock()
 	c.cancel()
+	if b := c.currentBridge(); b != nil {
+		_ = b.ws.send(signal{Type: "hangup", Reason: reason})
+		b.close()
+	}
 	if reason != "caller" {
 		_ = c.ws.send(signal{Type: "hangup", Reason: reason})
 	}

@@ -89,7 +89,10 @@ type caller struct {
 	readers   sync.WaitGroup
 	dtmfPT    uint8
 	closeOnce sync.Once
-	noDecode  bool           // benchmarks only count packets
+	noDecode  bool // benchmarks only count packets
+	keepRaw   bool // record received payloads (bridge test)
+	raw       [][]byte
+	session   string
 	markers   chan time.Time // arrivals of talk-spurt starts (RTP marker bit)
 }
 
@@ -173,6 +176,11 @@ func (c *caller) call(api *webrtc.API) {
 					default:
 					}
 				}
+				if c.keepRaw {
+					c.mu.Lock()
+					c.raw = append(c.raw, append([]byte(nil), p.Payload...))
+					c.mu.Unlock()
+				}
 				if c.noDecode {
 					c.mu.Lock()
 					c.packets++
@@ -224,6 +232,9 @@ func (c *caller) call(api *webrtc.API) {
 			}
 			switch msg["type"] {
 			case "answer":
+				c.mu.Lock()
+				c.session, _ = msg["session"].(string)
+				c.mu.Unlock()
 				answered <- msg["sdp"].(string)
 			case "candidate":
 				b, _ := json.Marshal(msg["candidate"])

@@ -8,8 +8,27 @@
 // replies run TTS → 48 kHz PCM → Opus → a 20 ms pacer. The media engines (codec, VAD, ASR,
 // TTS) are small interfaces defined here and implemented by the sub-packages.
 //
+// Wiring (main): the media engines come from the sub-packages through the adapters in
+// media.go; *bot.Engine is a Bot as it stands.
+//
+//	syn, _ := tts.NewEspeak(tts.EspeakConfig{}, logger)        // a clear error without espeak-ng
+//	srv, err := voice.NewServer(voice.Config{
+//		Bot: engine, Synthesizer: tts.NewCache(syn, tts.CacheConfig{}, reg), Resample: voice.Resample,
+//		NewDecoder: voice.NewOpusDecoder, NewEncoder: voice.NewOpusEncoder,
+//		NewEndpointer: voice.NewVADEndpointer(vad.Config{}), NewBargeIn: voice.NewVADBargeIn(vad.BargeInConfig{}),
+//		Recognizer: funasr, // optional: nil lets the widget use browser speech recognition or the keypad
+//	}, logger, reg)
+//	_ = srv.Prewarm(ctx, greeting)                               // fixed prompts cost nothing later
+//	mux.Handle("/ws/voice", srv)                                 // the caller's widget
+//	// agent console, behind its own auth: srv.ServeAgent(w, r, sessionID)
+//	defer srv.Close()                                            // hangs up and waits for every call
+//
+// Phone manners: the bot never hangs up first, except after SilencePrompts unanswered
+// "您好，请问能听到吗？" and a polite goodbye; a contract "end" event is shown, not enforced.
+//
 // Signalling messages (JSON over WebSocket, one object per message):
 //
+//	← {"type":"hello","asr":false,"iceServers":[…]}   (first, on connect)
 //	→ {"type":"offer","sdp":"v=0…"}
 //	← {"type":"answer","sdp":"v=0…","session":"…","asr":true}
 //	↔ {"type":"candidate","candidate":{"candidate":"…","sdpMid":"0","sdpMLineIndex":0}}

@@ -5,36 +5,24 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"dianbao/channels/voice/dtmf"
 )
 
-// telephoneEvent is one RFC 4733 §2.3 named-event payload
-// (https://www.rfc-editor.org/rfc/rfc4733#section-2.3): event code, end bit, volume and
-// duration in RTP clock units.
-type telephoneEvent struct {
-	Event    uint8
-	End      bool
-	Volume   uint8
-	Duration uint16
-}
-
-// parseTelephoneEvent reads the 4-byte payload; Chrome sends it on the audio SSRC with
-// its own payload type (126 at 8 kHz), so the read loop splits packets by type first.
-func parseTelephoneEvent(b []byte) (telephoneEvent, error) {
-	if len(b) < 4 {
-		return telephoneEvent{}, fmt.Errorf("%w: %d bytes, want 4", ErrBadDTMF, len(b))
-	}
-	ev := telephoneEvent{Event: b[0], End: b[1]&0x80 != 0, Volume: b[1] & 0x3f,
-		Duration: uint16(b[2])<<8 | uint16(b[3])}
-	if ev.Event > 15 {
-		return ev, fmt.Errorf("%w: event %d is not a DTMF key", ErrBadDTMF, ev.Event)
+// parseTelephoneEvent reads one RFC 4733 §2.3 telephone-event payload
+// (https://www.rfc-editor.org/rfc/rfc4733#section-2.3) with the dtmf package. Chrome sends
+// it on the audio SSRC with its own payload type (126 at 8 kHz), so the read loop splits
+// packets by type first; only the 16 DTMF keys are accepted.
+func parseTelephoneEvent(b []byte) (dtmf.Event, error) {
+	ev, err := dtmf.Parse(b)
+	if err != nil {
+		return ev, fmt.Errorf("%w: %w", ErrBadDTMF, err)
 	}
 	return ev, nil
 }
 
-// dtmfDigits maps RFC 4733 §3.2 event codes 0–15 to keys.
+// dtmfDigits are the keys of RFC 4733 §3.2 events 0–15.
 const dtmfDigits = "0123456789*#ABCD"
-
-func (e telephoneEvent) digit() string { return dtmfDigits[e.Event : e.Event+1] }
 
 // validDigit reports whether s is one keypad key (from the widget's data channel).
 func validDigit(s string) bool { return len(s) == 1 && strings.Contains(dtmfDigits, s) }

@@ -4,23 +4,25 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"dianbao/channels/voice/dtmf"
 )
 
 func TestParseTelephoneEvent(t *testing.T) {
 	tests := []struct {
 		name    string
 		payload []byte
-		want    telephoneEvent
+		want    dtmf.Event
 		digit   string
 		err     bool
 	}{
-		{"key 1 start", []byte{1, 10, 0x01, 0x90}, telephoneEvent{Event: 1, Volume: 10, Duration: 400}, "1", false},
-		{"key # end", []byte{11, 0x80 | 10, 0x06, 0x40}, telephoneEvent{Event: 11, End: true, Volume: 10, Duration: 1600}, "#", false},
-		{"star", []byte{10, 0, 0, 0}, telephoneEvent{Event: 10}, "*", false},
-		{"key D", []byte{15, 63, 0, 1}, telephoneEvent{Event: 15, Volume: 63, Duration: 1}, "D", false},
-		{"too short", []byte{1, 2, 3}, telephoneEvent{}, "", true},
-		{"empty", nil, telephoneEvent{}, "", true},
-		{"flash is not a key", []byte{16, 0, 0, 0}, telephoneEvent{}, "", true},
+		{"key 1 start", []byte{1, 10, 0x01, 0x90}, dtmf.Event{Code: 1, Volume: 10, Duration: 400}, "1", false},
+		{"key # end", []byte{11, 0x80 | 10, 0x06, 0x40}, dtmf.Event{Code: 11, End: true, Volume: 10, Duration: 1600}, "#", false},
+		{"star", []byte{10, 0, 0, 0}, dtmf.Event{Code: 10}, "*", false},
+		{"key D", []byte{15, 63, 0, 1}, dtmf.Event{Code: 15, Volume: 63, Duration: 1}, "D", false},
+		{"too short", []byte{1, 2, 3}, dtmf.Event{}, "", true},
+		{"empty", nil, dtmf.Event{}, "", true},
+		{"flash is not a key", []byte{16, 0, 0, 0}, dtmf.Event{}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +33,7 @@ func TestParseTelephoneEvent(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tt.want, ev)
-			require.Equal(t, tt.digit, ev.digit())
+			require.Equal(t, tt.digit, string(ev.Key()))
 		})
 	}
 }

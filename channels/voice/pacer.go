@@ -61,6 +61,10 @@ type pacer struct {
 	origin     time.Time
 	frame      []int16
 
+	// forwarding of an agent's packets (bridge)
+	fwd       bool
+	fwdOffset uint32
+
 	// counters for benchmarks and tests
 	framesSent atomic.Int64
 	framesLate atomic.Int64
@@ -225,4 +229,29 @@ func (p *pacer) next(now time.Time) (pkt *rtp.Packet, trig time.Time, kind strin
 	}
 	return &rtp.Packet{Header: rtp.Header{Version: 2, Marker: marker, SequenceNumber: p.seq, Timestamp: ts},
 		Payload: payload}, trig, kind, false, started
+}
+
+// forward sends an agent's Opus packet to the caller in the bot track's own sequence; the
+// agent's timestamps are shifted once so they continue the track's wall-clock timeline.
+func (p *pacer) forward(payload []byte, ts uint32, now time.Time) {
+	p.mu.Lock()
+	marker := false
+	if !p.fwd {
+		p.fwd, marker = true, true
+		p.fwdOffset = uint32(now.Sub(p.origin)/time.Millisecond)*(outRate/1000) - ts
+	}
+	p.seq++
+	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: marker, SequenceNumber: p.seq, Timestamp: ts + p.fwdOffset},
+		Payload: payload}
+	p.mu.Unlock()
+	if err := p.out.WriteRTP(pkt); err != nil {
+		p.log.Debug("voice: forward agent audio", "err", err)
+	}
+}
+
+// endForward ends a bridge; the next forward starts a new timeline.
+func (p *pacer) endForward() {
+	p.mu.Lock()
+	p.fwd = false
+	p.mu.Unlock()
 }

@@ -57,6 +57,12 @@ func TestBargeInStopsBotAudio(t *testing.T) {
 	// Well before the caller finished (≈ 0.5 s on an idle machine; loose for loaded CI).
 	require.Less(t, last.Sub(started), 3*time.Second, "barge-in took too long")
 	require.Equal(t, 1.0, counter(t, reg, "dianbao_voice_barge_ins_total"), "stopped by barge-in")
+
+	// The call's metrics: one active call, the caller's RTCP receiver reports (jitter and
+	// loss of the bot's audio).
+	require.Equal(t, 1.0, gauge(t, reg, "dianbao_voice_calls_active"))
+	require.Positive(t, histCount(t, reg, "dianbao_voice_jitter_seconds"))
+	require.Positive(t, histCount(t, reg, "dianbao_voice_fraction_lost_ratio"))
 	time.Sleep(500 * time.Millisecond)
 	n1, _, _ := c.stats()
 	require.Equal(t, n0, n1, "no more bot audio after barge-in")
@@ -126,4 +132,29 @@ func TestSpeechReachesBotThroughVADAndASR(t *testing.T) {
 		t.Fatalf("the bot got %+v for unclear audio", in)
 	case <-time.After(300 * time.Millisecond):
 	}
+}
+
+func gauge(tb testing.TB, reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	require.NoError(tb, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+func histCount(tb testing.TB, reg *prometheus.Registry, name string) uint64 {
+	mfs, err := reg.Gather()
+	require.NoError(tb, err)
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
 }

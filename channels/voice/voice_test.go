@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"dianbao/channels/voice"
@@ -38,7 +39,8 @@ func engines(t testing.TB, b voice.Bot) voice.Config {
 
 func TestKeypadDrivesBot(t *testing.T) {
 	b := newScriptBot()
-	_, url := testServer(t, engines(t, b))
+	reg := prometheus.NewRegistry()
+	_, url := testServerReg(t, engines(t, b), reg)
 	c := dial(t, url)
 	defer c.hangup()
 	c.call(clientAPI(t))
@@ -56,6 +58,9 @@ func TestKeypadDrivesBot(t *testing.T) {
 	require.Equal(t, voice.Input{Text: "是", Choice: "是"}, in)
 	ask := c.waitEvent(5*time.Second, isMessage)
 	require.Equal(t, "phone", ask["expect"])
+	// The key press's answer was timed to its first audio packet.
+	require.Eventually(t, func() bool { return histCount(t, reg, "dianbao_voice_response_seconds") > 0 },
+		10*time.Second, 20*time.Millisecond)
 
 	// A phone number keyed digit by digit and closed with '#' arrives as text; '*' clears.
 	for _, k := range []byte("99*13800138000#") {
