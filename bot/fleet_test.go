@@ -64,6 +64,31 @@ func TestFleetSharesTurnsAndEvents(t *testing.T) {
 	tk, err := a.e.Ticket(ctx, "RP202611230002")
 	require.NoError(t, err)
 	require.Equal(t, "f1", tk.Session)
+
+	// The customer's chat on A asks for a human; an agent on B takes the session and
+	// answers; A's connection hears the agent.
+	chat, cancelChat := a.e.Bus().Subscribe("f1")
+	defer cancelChat()
+	_, err = a.e.Handle(ctx, "f1", bot.Input{Text: "转人工"})
+	require.NoError(t, err)
+	q, err := b.e.Queue(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"f1"}, ids(q))
+	_, err = b.e.Assign(ctx, "f1", "agent7")
+	require.NoError(t, err)
+	_, err = b.e.AgentSay(ctx, "f1", "agent7", "您好，我是客服小王")
+	require.NoError(t, err)
+	for {
+		select {
+		case ev := <-chat:
+			if ev.From == bot.FromAgent {
+				require.Equal(t, "您好，我是客服小王", ev.Text)
+				return
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("the agent's message on B did not reach the customer's instance A")
+		}
+	}
 }
 
 func TestFleetLockSerialisesTurns(t *testing.T) {

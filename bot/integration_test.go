@@ -120,3 +120,45 @@ func TestEngineRedisRestart(t *testing.T) {
 		}
 	}, 5*time.Second, 50*time.Millisecond)
 }
+
+// TestRealFollowUpByPhone: an emergency reported in one conversation is resolved after
+// it ended; the caller comes back in a new conversation, gives the phone while asking
+// about progress, and is asked the 回访 once the status answer is done.
+func TestRealFollowUpByPhone(t *testing.T) {
+	ctx := context.Background()
+	e := realEngine(t, store.NewMemoryStore(store.Options{}))
+	var ticket *bot.Ticket
+	for _, in := range []string{"路边电线断了掉在地上，还在冒火花", "解放路88号", "张三", "13712345678"} {
+		evs, err := e.Handle(ctx, "first", bot.Input{Text: in})
+		require.NoError(t, err)
+		for _, ev := range evs {
+			if ev.Type == bot.EventTicket {
+				ticket = ev.Ticket
+			}
+		}
+	}
+	require.NotNil(t, ticket)
+	_, err := e.End(ctx, "first", bot.DispositionUnresolved)
+	require.NoError(t, err)
+	_, evs, err := e.UpdateTicket(ctx, ticket.ID, bot.StatusResolved)
+	require.NoError(t, err)
+	require.Empty(t, evs, "the conversation is over: nobody to ask now")
+
+	evs, err = e.Handle(ctx, "second", bot.Input{Text: "我想查一下工单进度"})
+	require.NoError(t, err)
+	require.NotContains(t, allText(evs), "评价", "an unidentified caller is not asked")
+	evs, err = e.Handle(ctx, "second", bot.Input{Text: "13712345678"})
+	require.NoError(t, err)
+	last := evs[len(evs)-1]
+	require.Contains(t, last.Text, ticket.ID, "the 回访 follows the status answer")
+	require.Contains(t, last.Text, "评价")
+	require.Equal(t, "satisfaction", *last.Expect)
+	require.Contains(t, allText(evs[:len(evs)-1]), "状态", "the question asked first is answered first")
+
+	_, err = e.Handle(ctx, "second", bot.Input{Text: "满意"})
+	require.NoError(t, err)
+	tk, err := e.Ticket(ctx, ticket.ID)
+	require.NoError(t, err)
+	require.Equal(t, bot.StatusClosed, tk.Status, "the rating closes the loop")
+	require.Equal(t, 5, tk.Rating)
+}

@@ -57,7 +57,7 @@ func requiredPrompts() []string {
 		"bill_not_found", "bill_verified", "bill_arrears", "bill_prepaid", "bill_give_up",
 		"verify_failed", "verify_retry", "status_item", "status_none", "status_give_up",
 		"knowledge_none", "skip_name", "skip_phone", "skip_address", "skip_detail",
-		"calm_insult", "topic_change", "praise_aside",
+		"calm_insult", "topic_change", "praise_aside", "no_contact_handoff",
 	}
 	for _, kind := range []string{KindComplaint, KindReport, KindSuggestion, KindPraise} {
 		keys = append(keys, kind+"_start", kind+"_done")

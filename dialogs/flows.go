@@ -55,7 +55,7 @@ func (c *turn) yn(step string, vars map[string]string) (string, bool) {
 	if v := c.st.Facts[step]; v != "" {
 		return v, true
 	}
-	if c.exhausted(step) {
+	if c.exhausted(step) || c.unableToCheck(step) {
 		c.st.Facts[step] = "unknown"
 		return "unknown", true
 	}
@@ -296,6 +296,12 @@ func (c *turn) repairPath(lead, category string) {
 		c.say(lead, ExpectNone, nil)
 	}
 	if !c.collect(SlotAddress, SlotName, SlotPhone) {
+		return
+	}
+	if c.st.Slots[SlotAddress] == "" && c.st.Slots[SlotPhone] == "" {
+		// a work order nobody can find or call is no help: a human takes it from here
+		c.say("no_contact_handoff", ExpectNone, nil)
+		c.handoff(PriorityNormal, "no_contact", false)
 		return
 	}
 	if !c.confirmed() {

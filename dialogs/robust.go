@@ -95,13 +95,13 @@ func (c *turn) topicChange() bool {
 	}
 	in, conf := c.p.Intent, c.p.Confidence
 	if d := dialogFor(in); d != "" && conf >= c.m.cfg.MinConfidence {
-		if d == c.st.Dialog && (d != DialogIntake || intakeKind(in) == c.st.Facts["kind"]) {
-			return false
+		same := d == c.st.Dialog && (d != DialogIntake || intakeKind(in) == c.st.Facts["kind"])
+		if !same {
+			c.start(d, in)
+			return true
 		}
-		c.start(d, in)
-		return true
 	}
-	if !said || in == nlu.IntentGoodbye || in == nlu.IntentThanks {
+	if !said || in == nlu.IntentThanks {
 		return false
 	}
 	c.st.Dialog, c.st.Step = DialogNone, "menu"
@@ -203,7 +203,7 @@ func addressFragment(v string) bool {
 
 // plausibleAddress rejects an address entity that is really a description (电线杆倒了压在路).
 func plausibleAddress(v string) bool {
-	return !containsAny(v, []string{"了", "吗", "呢", "没电", "停电", "跳闸", "倒", "掉", "冒", "坏"})
+	return !containsAny(v, []string{"了", "吗", "呢", "没电", "停电", "跳闸", "倒", "掉", "冒", "坏", "每个月", "去", "钱", "礼拜", "星期"})
 }
 
 // mergeAddress joins a continuation to the address already known.
@@ -239,4 +239,57 @@ func (c *turn) takeAddressMore() {
 	if n := len([]rune(s)); n >= 1 && n <= 40 && (hasHan(s) || digits(s) != "") {
 		c.st.Slots[SlotAddress] = mergeAddress(old, s)
 	}
+}
+
+// placeMarkers: an address said in passing must name a place; 礼拜 in 上礼拜 does not.
+var placeMarkers = []string{"路", "街", "道", "巷", "号", "村", "组", "镇", "乡", "小区", "花园", "苑", "栋", "幢", "楼", "单元",
+	"庄", "屯", "门口", "路口", "广场", "市场", "厂", "园", "区", "县", "市", "大厦", "中心", "院", "站", "桥", "里", "弄", "湾", "府", "城"}
+
+func namesPlace(v string) bool { return digits(v) != "" || containsAny(v, placeMarkers) }
+
+var (
+	neighbourWords = []string{"邻居", "隔壁", "对门", "对面", "别人家", "别家", "楼道", "楼上", "楼下", "旁边", "左邻右舍", "周围", "附近", "其他家", "人家"}
+	clauseStops    = "，,。；;！!？?"
+)
+
+// neighbourScope reads 隔壁王婶家灯是亮的 (only this home) and 楼上楼下也黑了 (wider): what
+// the neighbours have tells the range, in any wording.
+func neighbourScope(s string) string {
+	for _, w := range neighbourWords {
+		i := strings.Index(s, w)
+		if i < 0 {
+			continue
+		}
+		clause := s[i:]
+		if j := strings.IndexAny(clause, clauseStops); j >= 0 {
+			clause = clause[:j]
+		}
+		switch {
+		case containsAny(clause, []string{"没电", "没有电", "也停", "也黑", "都停", "都黑", "不亮", "也没", "都没", "一样"}):
+			if containsAny(w, []string{"楼", "对门"}) {
+				return nlu.ScopeBuilding
+			}
+			return nlu.ScopeArea
+		case containsAny(clause, []string{"有电", "亮", "正常", "好好的", "没停", "没事"}):
+			return nlu.ScopeSelf
+		}
+	}
+	return ""
+}
+
+// postpaidWords answer the prepaid question with no: the customer pays after use.
+var postpaidWords = []string{"每个月交", "每月交", "按月交", "月底交", "每个月去", "后付费", "先用电后交", "先用后交", "银行代扣", "自动扣", "每个月缴", "每月缴"}
+
+// unableToCheck: once a customer could not do one self-check, the next ones are asked only
+// once, so a caller who cannot reach the meter box is not walked through every question twice.
+func (c *turn) unableToCheck(step string) bool {
+	if !selfCheckSteps[step] || c.st.Asked[step] < 1 {
+		return false
+	}
+	for _, k := range []string{"breaker", "fuse", "prepaid", "restored_breaker", "restored_unplug", "restored_fuse", "restored_prepaid"} {
+		if k != step && c.st.Facts[k] == "unknown" {
+			return true
+		}
+	}
+	return false
 }

@@ -53,13 +53,18 @@ func (c *turn) absorbAddress(v string) {
 		c.st.Slots[SlotAddress] = v
 	case "address_more":
 		c.st.Slots[SlotAddress] = mergeAddress(c.st.Facts["addr_before"], v)
+	case "correct":
+		c.st.Slots[SlotAddress] = v
 	default:
-		if !plausibleAddress(v) {
+		if !plausibleAddress(v) || !namesPlace(v) {
 			return
 		}
 		if old != "" && addressFragment(v) {
 			c.st.Slots[SlotAddress] = mergeAddress(old, v)
 			return
+		}
+		if old != "" && !strings.Contains(v, old) && len([]rune(v)) <= len([]rune(old)) {
+			return // a place named in passing does not replace the address the customer gave
 		}
 		c.st.Slots[SlotAddress] = v
 	}
@@ -74,7 +79,7 @@ const (
 )
 
 var (
-	dontKnowWords  = []string{"不知道", "不清楚", "看不懂", "不懂", "不会看", "找不到", "不确定", "不太清楚", "不晓得", "不了解", "怎么看", "哪里看", "在哪",
+	dontKnowWords = []string{"不知道", "不清楚", "看不懂", "不懂", "不会看", "找不到", "不确定", "不太清楚", "不晓得", "不了解", "怎么看", "哪里看", "在哪",
 		"你说啥", "说的啥", "说什么", "什么意思", "啥意思", "没听懂", "没听清", "听不清", "没明白", "不明白", "再说一遍", "再说一次", "重复一下", "搞不懂", "弄不懂", "不会弄", "晓不得", "不记得", "记不清", "忘了"}
 	noWords        = []string{"没有", "没", "不是", "不对", "不用", "不要", "不行", "否", "错了", "不需要", "没得", "冇"}
 	yesWords       = []string{"是", "对", "嗯", "好", "行", "可以", "有", "跳了", "亮了", "来电", "正确", "需要", "要", "ok", "OK"}
@@ -92,6 +97,9 @@ func (c *turn) yesNo() int {
 	// Plain statements of "nothing wrong" and dialect negations beat a polarity reading
 	// that was fooled by the word 跳 or 电 in them.
 	if containsAny(c.text, strongNoWords) {
+		return ynNo
+	}
+	if c.st.Step == "prepaid" && containsAny(c.text, postpaidWords) {
 		return ynNo
 	}
 	switch c.p.Polarity {
@@ -156,6 +164,13 @@ var addressPieceRe = regexp.MustCompile(`^(?:[0-9一二三四五六七八九十]
 // scopeOf reads the outage range from plain words; weak also accepts a bare "我家",
 // which only answers the scope question and does not settle it in a first report.
 func scopeOf(s string, weak bool) string {
+	switch {
+	case containsAny(s, scopeSelfStrong):
+		return nlu.ScopeSelf
+	}
+	if n := neighbourScope(s); n != "" {
+		return n
+	}
 	switch {
 	case containsAny(s, scopeSelfStrong):
 		return nlu.ScopeSelf

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+	"github.com/yanyiwu/gojieba"
 	"gopkg.in/yaml.v3"
 )
 
@@ -646,4 +647,44 @@ func BenchmarkNew(b *testing.B) {
 		require.NoError(b, err)
 		p.Close()
 	}
+}
+
+// TestEmbeddedDictionary checks the jieba dictionary compiled into the binary: already trimmed
+// to DefaultMinWordFreq, holding the everyday words the domain needs. With -update it is
+// regenerated from the gojieba module's full dictionary.
+func TestEmbeddedDictionary(t *testing.T) {
+	if *update {
+		full, err := os.ReadFile(filepath.Join(gojieba.DICT_DIR, "jieba.dict.utf8"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile("dict/jieba.dict.utf8", trimDict(full, DefaultMinWordFreq), 0o644))
+		hmm, err := os.ReadFile(filepath.Join(gojieba.DICT_DIR, "hmm_model.utf8"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile("dict/hmm_model.utf8", hmm, 0o644))
+	}
+	disk, err := os.ReadFile("dict/jieba.dict.utf8")
+	require.NoError(t, err)
+	require.Equal(t, disk, embeddedMainDict, "rebuild after regenerating the dictionary")
+	require.Equal(t, embeddedMainDict, trimDict(embeddedMainDict, DefaultMinWordFreq), "embedded dictionary is not trimmed")
+	require.Greater(t, bytes.Count(embeddedMainDict, []byte("\n")), 100000)
+	for _, w := range []string{"\n停电 ", "\n电费 ", "\n邻居 ", "\n小区 ", "\n师傅 "} {
+		require.Contains(t, string(embeddedMainDict), w)
+	}
+	require.Greater(t, len(embeddedHMM), 100000)
+}
+
+// TestNewWithDictDir: --jieba-dict overrides the embedded dictionaries, and the temporary
+// copies jieba loads from are gone once New returns.
+func TestNewWithDictDir(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "jieba.dict.utf8"), embeddedMainDict, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hmm_model.utf8"), embeddedHMM, 0o644))
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	p, err := New(Config{DictDir: dir})
+	require.NoError(t, err)
+	defer p.Close()
+	require.Equal(t, IntentPowerOutage, p.Parse("我家停电了").Intent)
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, left, "temporary dictionary copies must be removed")
 }

@@ -18,6 +18,17 @@ import (
 //go:embed userdict.txt
 var userDict []byte
 
+// The jieba dictionaries travel inside the binary: a container image or a machine with only
+// the binary has no Go module cache to read them from. dict/jieba.dict.utf8 is gojieba's main
+// dictionary without the words rarer than DefaultMinWordFreq (regenerate with
+// `go test ./nlu -run TestEmbeddedDictionary -update`); hmm_model.utf8 is gojieba's unchanged.
+var (
+	//go:embed dict/jieba.dict.utf8
+	embeddedMainDict []byte
+	//go:embed dict/hmm_model.utf8
+	embeddedHMM []byte
+)
+
 // token is one jieba word with its part-of-speech tag and rune offsets into the segmented text.
 type token struct {
 	Text       string
@@ -31,55 +42,55 @@ type segmenter struct {
 	jb *gojieba.Jieba
 }
 
-// newSegmenter loads jieba from dictDir (the module's own dictionaries when empty). The user
-// dictionary and the unused keyword-extraction files are written to a temporary directory that
-// is removed once jieba has read them, so a binary works from any working directory.
+// newSegmenter loads jieba from the embedded dictionaries, or from dictDir (a folder holding
+// jieba.dict.utf8 and hmm_model.utf8) when it is set. cppjieba only reads files, so the
+// dictionaries are written to a private temporary directory that is removed as soon as jieba
+// has loaded them: nothing is left behind, even when the process is killed before Close.
 func newSegmenter(dictDir string, minFreq int) (*segmenter, error) {
-	if dictDir == "" {
-		dictDir = gojieba.DICT_DIR
-	}
-	mainDict := filepath.Join(dictDir, "jieba.dict.utf8")
-	hmm := filepath.Join(dictDir, "hmm_model.utf8")
-	for _, p := range []string{mainDict, hmm} {
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("%w: %s (set Config.DictDir to a folder holding jieba.dict.utf8 and hmm_model.utf8): %v", ErrDictionary, p, err)
+	mainDict, hmm := embeddedMainDict, embeddedHMM
+	if dictDir != "" {
+		var err error
+		if mainDict, err = os.ReadFile(filepath.Join(dictDir, "jieba.dict.utf8")); err == nil {
+			hmm, err = os.ReadFile(filepath.Join(dictDir, "hmm_model.utf8"))
 		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v (the folder given as the jieba dictionary must hold jieba.dict.utf8 and hmm_model.utf8)", ErrDictionary, err)
+		}
+	}
+	if len(mainDict) == 0 || len(hmm) == 0 {
+		return nil, fmt.Errorf("%w: empty jieba dictionary", ErrDictionary)
+	}
+	if minFreq > 1 {
+		mainDict = trimDict(mainDict, minFreq)
 	}
 	tmp, err := os.MkdirTemp("", "dianbao-nlu-")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
 	}
 	defer os.RemoveAll(tmp)
-	if minFreq > 1 {
-		trimmed := filepath.Join(tmp, "jieba.dict.utf8")
-		if err := trimDict(mainDict, trimmed, minFreq); err != nil {
-			return nil, err
-		}
-		mainDict = trimmed
-	}
-	user := filepath.Join(tmp, "user.dict.utf8")
-	idf := filepath.Join(tmp, "idf.utf8")
-	stop := filepath.Join(tmp, "stop_words.utf8")
-	for _, f := range []struct {
-		path string
+	files := []struct {
+		name string
 		data []byte
-	}{{user, userDict}, {idf, []byte("电 1.0\n")}, {stop, []byte("的\n")}} {
-		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
+	}{
+		{"jieba.dict.utf8", mainDict}, {"hmm_model.utf8", hmm}, {"user.dict.utf8", userDict},
+		// Keyword extraction is never used; jieba still insists on an idf and a stop-word file.
+		{"idf.utf8", []byte("电 1.0\n")}, {"stop_words.utf8", []byte("的\n")},
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(tmp, f.name)
+		if err := os.WriteFile(paths[i], f.data, 0o600); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrDictionary, err)
 		}
 	}
-	return &segmenter{jb: gojieba.NewJieba(mainDict, hmm, user, idf, stop)}, nil
+	return &segmenter{jb: gojieba.NewJieba(paths...)}, nil
 }
 
-// trimDict copies the jieba dictionary without its rarest words (frequency below minFreq). The
-// full dictionary's 350 000 words cost about 100 MB and a second of start-up; the rare ones
-// are mostly names and literary compounds a service call never contains, and jieba's HMM still
-// segments unknown words.
-func trimDict(src, dst string, minFreq int) error {
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDictionary, err)
-	}
+// trimDict returns the jieba dictionary without its rarest words (frequency below minFreq).
+// The full dictionary's 350 000 words cost about 100 MB and a second of start-up; the rare
+// ones are mostly names and literary compounds a service call never contains, and jieba's HMM
+// still segments unknown words. Single characters are always kept.
+func trimDict(data []byte, minFreq int) []byte {
 	out := make([]byte, 0, len(data)/2)
 	for len(data) > 0 {
 		line := data
@@ -96,10 +107,7 @@ func trimDict(src, dst string, minFreq int) error {
 		}
 		out = append(out, line...)
 	}
-	if err := os.WriteFile(dst, out, 0o600); err != nil {
-		return fmt.Errorf("%w: %v", ErrDictionary, err)
-	}
-	return nil
+	return out
 }
 
 // Segment cuts s into tagged tokens; whitespace tokens are dropped but offsets stay exact.

@@ -110,6 +110,41 @@ func ack(id string) func(map[string]any) bool {
 	return func(m map[string]any) bool { return m["type"] == "ack" && m["id"] == id }
 }
 
+// converse answers the bot over a chat socket from a table keyed by the expect slot of its
+// last message, until done accepts an event; it returns every event seen. The dialogs may
+// ask in any order, so tests follow the contract slots rather than a fixed script.
+func converse(t *testing.T, c *wsClient, first string, answers map[string]string, done func(map[string]any) bool) []map[string]any {
+	t.Helper()
+	var all []map[string]any
+	text := first
+	for i := range 15 {
+		id := fmt.Sprint("cv", i)
+		c.send(map[string]string{"type": "message", "text": text, "id": id})
+		expect, finished := "", false
+		for _, m := range c.until(ack(id)) {
+			all = append(all, m)
+			if m["type"] == "message" && m["from"] == "bot" {
+				expect, _ = m["expect"].(string)
+			}
+			finished = finished || done(m)
+		}
+		if finished {
+			return all
+		}
+		var ok bool
+		if text, ok = answers[expect]; !ok {
+			t.Fatalf("no answer for expect %q", expect)
+		}
+	}
+	t.Fatal("conversation did not finish")
+	return nil
+}
+
+var repairAnswers = map[string]string{
+	"scope": "整栋楼都停了", "address": "星河湾小区8栋2单元", "name": "张先生",
+	"phone": "13812345678", "confirm": "正确", "breaker": "没有跳闸",
+}
+
 func TestChatBadInputKeepsConnection(t *testing.T) {
 	_, base := startApp(t)
 	c := dial(t, base, "/ws/chat", nil)
@@ -335,11 +370,9 @@ func TestOperatorOutageAnnouncedAndTickets(t *testing.T) {
 	_, base := startApp(t)
 	c := dial(t, base, "/ws/chat", nil)
 	// Give the session an address through a real fault triage.
-	for i, text := range []string{"我家停电了", "整栋楼都停了", "星河湾小区8栋"} {
-		id := fmt.Sprint("t", i)
-		c.send(map[string]string{"type": "message", "text": text, "id": id})
-		c.until(ack(id))
-	}
+	converse(t, c, "我家停电了", repairAnswers, func(m map[string]any) bool {
+		return m["type"] == "message" && m["expect"] == "name"
+	})
 	now := time.Now()
 	body := fmt.Sprintf(`{"kind":"fault","area":"星河湾小区","cause":"电缆故障","start":%q,"eta":%q}`,
 		now.Add(-time.Minute).Format(time.RFC3339), now.Add(3*time.Hour).Format(time.RFC3339))
@@ -402,16 +435,12 @@ func TestOperatorResolvedRepairAsksFollowUp(t *testing.T) {
 	_, base := startApp(t)
 	c := dial(t, base, "/ws/chat", nil)
 	var ticketID, session string
-	for i, text := range []string{"我家停电了", "整栋楼都停了", "星河湾小区8栋2单元", "张先生", "13812345678", "是的"} {
-		id := fmt.Sprint("r", i)
-		c.send(map[string]string{"type": "message", "text": text, "id": id})
-		for _, m := range c.until(ack(id)) {
-			if m["type"] == "session" {
-				session = m["session"].(string)
-			}
-			if m["type"] == "ticket" {
-				ticketID = m["ticket"].(map[string]any)["id"].(string)
-			}
+	for _, m := range converse(t, c, "我家停电了", repairAnswers, func(m map[string]any) bool { return m["type"] == "ticket" }) {
+		if m["type"] == "session" {
+			session = m["session"].(string)
+		}
+		if m["type"] == "ticket" {
+			ticketID = m["ticket"].(map[string]any)["id"].(string)
 		}
 	}
 	require.NotEmpty(t, ticketID, "the triage created a repair ticket")
@@ -466,6 +495,8 @@ func TestQueuePositionsPushed(t *testing.T) {
 		sessions = append(sessions, got[0]["session"].(string))
 		customers = append(customers, c)
 	}
+	// The first waiting customer is accepted (straight away: the desk catches up with the
+	// engine's handoff if its queue has not seen it yet).
 	agentConn.send(map[string]string{"type": "accept", "session": sessions[0]})
 	agentConn.until(typ("session"))
 	// Everyone behind moves up one place and hears it.

@@ -208,7 +208,7 @@ func (c *Console) run(ctx context.Context, cc *consoleConn, s auth.Session) {
 	d := c.desk
 	d.attach(cc)
 	defer d.detach(cc)
-	cc.push(map[string]any{"type": "hello", "agent": s.Agent, "csrf": s.CSRF, "canned": d.cfg.Canned,
+	cc.push(map[string]any{"type": "hello", "agent": AgentView{ID: s.Agent.ID, Name: s.Agent.Name, Status: StatusOnline}, "csrf": s.CSRF, "canned": d.cfg.Canned,
 		"dispositions": Dispositions, "held": nonNilStrings(d.Held(s.Agent.ID))})
 	cc.push(map[string]any{"type": "queue", "entries": nonNilEntries(d.queue.List())})
 	cc.push(map[string]any{"type": "agents", "agents": d.Agents()})

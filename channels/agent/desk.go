@@ -298,6 +298,13 @@ func (d *Desk) release(session, how string) {
 // exactly one succeeds, the other gets queue.ErrTaken.
 func (d *Desk) Accept(ctx context.Context, agentID, session string) (SessionView, error) {
 	e, err := d.queue.Claim(session, agentID)
+	if errors.Is(err, queue.ErrNotQueued) {
+		// The engine may have queued the session a moment before the desk saw its event.
+		if s, serr := d.engine.Session(ctx, session); serr == nil && s.Mode == bot.ModeQueued && s.Handoff != nil {
+			d.enqueue(ctx, session, bot.Event{Priority: s.Handoff.Priority, Reason: s.Handoff.Reason})
+			e, err = d.queue.Claim(session, agentID)
+		}
+	}
 	if err != nil {
 		return SessionView{}, err
 	}

@@ -179,7 +179,7 @@ func (api *OperatorAPI) announce(ctx context.Context, o dialogs.Outage, update b
 	text := outageText(o, update)
 	n := 0
 	for _, s := range sessions {
-		if s.Ended || !inArea(sessionAddress(s), o) {
+		if s.Ended || !sessionInArea(s, o) {
 			continue
 		}
 		now := api.now()
@@ -215,11 +215,24 @@ func outageText(o dialogs.Outage, update bool) string {
 	return fmt.Sprintf("%s您好，您所在的%s因%s停电，抢修人员正在全力抢修，预计%s恢复供电，给您带来不便敬请谅解。", head, o.Area, cause, eta)
 }
 
-func sessionAddress(s bot.Session) string {
-	if a := s.State.Slots["address"]; a != "" {
-		return a
+// sessionInArea reports whether a session's customer is in the outage area: by the address
+// the dialogs collected, or, when extraction kept only part of it, by what the customer
+// wrote (an address typed in full names the estate even if the slot lost it).
+func sessionInArea(s bot.Session, o dialogs.Outage) bool {
+	if inArea(s.State.Slots["address"], o) {
+		return true
 	}
-	return ""
+	for _, ev := range s.Transcript {
+		if ev.Type != bot.EventMessage || ev.From != bot.FromCustomer {
+			continue
+		}
+		for _, m := range append([]string{o.Area}, o.Match...) {
+			if utf8.RuneCountInString(m) >= 2 && strings.Contains(ev.Text, m) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func inArea(address string, o dialogs.Outage) bool {

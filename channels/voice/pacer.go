@@ -130,6 +130,9 @@ func (p *pacer) run(ctx context.Context) {
 			}
 		case now := <-t.C:
 			p.send(now)
+			if !p.speaking() {
+				t.Stop() // an idle call costs no wake-ups; the next play kicks
+			}
 		}
 	}
 }

@@ -179,6 +179,7 @@
       case "message":
         if (ev.from === "customer") { bubble("customer", ev.text); break; }
         bubble(ev.from || "bot", ev.text);
+        panel.dataset.expect = ev.expect || ""; // the slot the bot waits for (contract §3)
         if (!replay) {
           setQuick(ev.choices);
           if (ev.expect === "satisfaction" && !(ev.choices && ev.choices.length)) stars("请您为本次服务打分");
@@ -197,7 +198,11 @@
       case "handoff":
         if (!replay) handoff(ev);
         break;
+      case "resolved":
+        panel.dataset.resolved = ev.how || "";
+        break;
       case "end":
+        panel.dataset.ended = "true";
         if (!replay) finish();
         break;
     }
@@ -255,6 +260,8 @@
   });
 
   function reset() {
+    delete panel.dataset.resolved;
+    delete panel.dataset.ended;
     session = "";
     save(KEY, "");
     ended = false;
