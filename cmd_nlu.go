@@ -22,8 +22,8 @@ func runNLU(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.SetOutput(stderr)
 	accounts := fs.String("account-lengths", "10", "comma-separated digit counts of an account number (户号)")
 	threshold := fs.Float64("threshold", nlu.DefaultOutOfScopeThreshold, "top probability under which the intent is out_of_scope")
-	minFreq := fs.Int("jieba-min-freq", nlu.DefaultMinWordFreq, "drop jieba dictionary words rarer than this (1 keeps all)")
-	dictDir := fs.String("jieba-dict", "", "folder with jieba.dict.utf8 and hmm_model.utf8 (default: the gojieba module's)")
+	minFreq := fs.Int("jieba-min-freq", nlu.DefaultMinWordFreq, "drop jieba dictionary words rarer than this (the embedded dictionary is already trimmed to the default; 1 keeps all of a --jieba-dict one)")
+	dictDir := fs.String("jieba-dict", "", "folder with jieba.dict.utf8 and hmm_model.utf8 to use instead of the embedded dictionaries")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dianbao nlu [flags] [eval FILE]\n\nReads utterances on stdin and writes one JSON line each; eval scores intent<TAB>utterance lines.\n\n")
 		fs.PrintDefaults()

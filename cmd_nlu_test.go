@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,4 +72,33 @@ func TestRunNLUBadArgs(t *testing.T) {
 			require.Empty(t, out.String())
 		})
 	}
+}
+
+// TestNLUBinaryWithoutModuleCache runs the real binary where no Go module cache exists: built
+// with -trimpath the gojieba module cannot find its own folder, so only the embedded
+// dictionaries can make it work, as in a container image.
+func TestNLUBinaryWithoutModuleCache(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "dianbao")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	tmp := filepath.Join(dir, "tmp")
+	require.NoError(t, os.Mkdir(tmp, 0o700))
+	cmd := exec.Command(bin, "nlu")
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=/nonexistent", "GOMODCACHE=/nonexistent", "GOPATH=/nonexistent", "TMPDIR=" + tmp, "PATH=/usr/bin:/bin"}
+	cmd.Stdin = strings.NewReader("我家停电了\n电费多少\n")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "%s", stderr.String())
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	require.Len(t, lines, 2)
+	var r nlu.Result
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &r))
+	require.Equal(t, nlu.IntentPowerOutage, r.Intent)
+	require.Equal(t, []string{"我家", "停电", "了"}, r.Tokens)
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, left, "the temporary dictionary copies are removed")
 }

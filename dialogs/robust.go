@@ -229,6 +229,12 @@ func (c *turn) takeAddressMore() {
 	if isDontKnow(s) || c.yesNo() == ynNo && len([]rune(s)) < 5 {
 		return
 	}
+	switch c.p.Intent {
+	case nlu.IntentThanks, nlu.IntentGreet, nlu.IntentGoodbye, nlu.IntentAffirm, nlu.IntentPraise, nlu.IntentHumanAgent:
+		if !namesPlace(s) {
+			return
+		}
+	}
 	for _, p := range addressPrefixes {
 		if strings.HasPrefix(s, p) {
 			s = strings.TrimPrefix(s, p)

@@ -241,6 +241,12 @@ func (c *turn) takeAddress() {
 	if isDontKnow(s) || c.yesNo() == ynNo && len([]rune(s)) < 5 {
 		return
 	}
+	switch c.p.Intent {
+	case nlu.IntentThanks, nlu.IntentGreet, nlu.IntentGoodbye, nlu.IntentAffirm, nlu.IntentPraise, nlu.IntentHumanAgent:
+		if !namesPlace(s) {
+			return // 谢谢你 / 你好 said at the address question is not an address
+		}
+	}
 	for _, p := range addressPrefixes {
 		if strings.HasPrefix(s, p) {
 			s = strings.TrimPrefix(s, p)

@@ -32,10 +32,12 @@ type Config struct {
 	OutOfScopeThreshold float64
 	// Temperature of the softmax; 0 fits it on a held-out split of the training data.
 	Temperature float64
-	// DictDir holds jieba.dict.utf8 and hmm_model.utf8; default: the gojieba module's own.
+	// DictDir holds jieba.dict.utf8 and hmm_model.utf8 to use instead of the dictionaries
+	// embedded in the binary; default: the embedded ones.
 	DictDir string
 	// MinWordFreq drops jieba dictionary words rarer than this (memory and start-up); default
-	// DefaultMinWordFreq, 1 keeps the whole dictionary.
+	// DefaultMinWordFreq. The embedded dictionary is trimmed to the default already, so 1 keeps
+	// the whole dictionary only of a DictDir one.
 	MinWordFreq int
 	// Training replaces the embedded intents.yaml (same format), for experiments and tests.
 	Training []byte

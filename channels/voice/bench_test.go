@@ -2,6 +2,7 @@ package voice_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -65,12 +66,17 @@ func BenchmarkKeyPressToFirstAudio(b *testing.B) {
 	b.ReportMetric(float64(lat[(len(lat)*95+99)/100-1])/1e6, "p95_ms")
 }
 
-// BenchmarkConcurrentCalls runs 50 calls at once on this machine — server and Go callers
+// BenchmarkConcurrentCalls runs 1, 10 and 50 calls at once on this machine — server and Go callers
 // in one process — with the bot talking continuously and every caller sending Opus audio,
 // and reports the share of bot frames the pacers sent late. Target: < 1 %.
 // Run with -benchtime=1x: one iteration is a 5-second window.
 func BenchmarkConcurrentCalls(b *testing.B) {
-	const calls = 50
+	for _, n := range []int{1, 10, 50} {
+		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) { benchCalls(b, n) })
+	}
+}
+
+func benchCalls(b *testing.B, calls int) {
 	const window = 5 * time.Second
 	long := "请您先检查家中的空气开关和漏电保护器是否跳闸。如果跳闸了，请先关掉大功率电器，再把开关推上去。如果推上去马上又跳，可能是家里线路短路或漏电，请逐个拔下电器再试。"
 	reg := prometheus.NewRegistry()
@@ -133,7 +139,6 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 	cancel()
 	wg.Wait()
 	want := float64(calls) * window.Seconds() * 50 * float64(b.N)
-	b.ReportMetric(calls, "calls")
 	b.ReportMetric(100*late/math.Max(sent, 1), "late_%")
 	b.ReportMetric(100*sent/want, "frames_sent_%")
 	// CPU of the whole process (server and callers) in percent of one core: the capacity

@@ -203,8 +203,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c, answer, err := s.startCall(msg.SDP, ws)
 			if err != nil {
 				code, text := "bad_offer", "无法建立通话：通话请求（SDP）无效。"
-				if errors.Is(err, ErrServerClosed) {
+				switch {
+				case errors.Is(err, ErrServerClosed):
 					code, text = "unavailable", "服务正在维护，请稍后再拨。"
+				case !errors.Is(err, ErrBadOffer):
+					code, text = "unavailable", "抱歉，暂时无法接通，请稍后再拨。"
+					s.log.Error("voice: start call", "err", err)
 				}
 				ws.sendError(code, text, err)
 				continue
