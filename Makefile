@@ -38,7 +38,7 @@ test-go:
 # The public customer simulations and NLU development set, through the real binary.
 test-sim: build
 	./$(BIN) nlu eval ../shared/tools/nlu_dev.tsv | tail -n 1
-	@if [ -f ../shared/tools/simulate.py ]; then python3 ../shared/tools/simulate.py --bin ./$(BIN) ../shared/tools/personas; fi
+	python3 ../shared/tools/simulate.py --bin ./$(BIN) ../shared/tools/personas dialogs/testdata/personas
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
