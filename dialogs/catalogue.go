@@ -58,6 +58,7 @@ func requiredPrompts() []string {
 		"verify_failed", "verify_retry", "status_item", "status_none", "status_give_up",
 		"knowledge_none", "skip_name", "skip_phone", "skip_address", "skip_detail",
 		"calm_insult", "topic_change", "praise_aside", "no_contact_handoff",
+		"anything_else_resume", "resume", "complaint_recorded", "breaker_holds", "detail_noted",
 	}
 	for _, kind := range []string{KindComplaint, KindReport, KindSuggestion, KindPraise} {
 		keys = append(keys, kind+"_start", kind+"_done")

@@ -79,7 +79,7 @@ func TestFaultTriage(t *testing.T) {
 		turns []exch
 	}{
 		{"breaker fixed: self service", nil, []exch{
-			{in: outage("我家没电了"), expect: ExpectScope, has: []string{"只有您家没电，还是整栋楼/整个小区都停了？"}},
+			{in: outage("我家没电了"), expect: ExpectScope, has: []string{"只有您家没电，还是整栋楼、整个小区或整个村都停电了？"}},
 			{in: scope("只有我家停了,对门有电", nlu.ScopeSelf), expect: ExpectBreaker, has: []string{"空气开关"}},
 			{in: utt("空开确实跳了", nlu.IntentPowerOutage, pol(nlu.PolarityYes)), expect: ExpectRestored, has: []string{"大功率电器", "往上推"}},
 			{in: utt("合上去了,灯亮了", nlu.IntentAffirm, pol(nlu.PolarityYes)), expect: ExpectMenu, has: []string{"请问还有其他可以帮您的吗？"}, acts: []string{"resolved:self_service"}},
@@ -127,7 +127,7 @@ func TestFaultTriage(t *testing.T) {
 		}},
 		{"area with a known outage: consult record, no repair", nil, []exch{
 			{in: outage("我们小区整个都停电了"), expect: ExpectAddress},
-			{in: utt("翠湖小区5栋", ""), expect: ExpectMenu, has: []string{"线路检修", "敬请谅解", "不需要重复报修"},
+			{in: utt("翠湖小区5栋", ""), expect: ExpectMenu, has: []string{"线路检修", "敬请谅解", "不用再另外报修"},
 				acts: []string{"outage", "ticket:consult", "resolved:info"}},
 		}},
 		{"building without a known outage: repair", nil, []exch{
@@ -256,7 +256,7 @@ func TestQualityOutageInfoStatusKnowledge(t *testing.T) {
 			{in: addr("建设路3号"), expect: ExpectName},
 			{in: name("姓陈", "陈"), expect: ExpectPhone},
 			{in: phone("13712345678"), expect: ExpectConfirm},
-			{in: yes("对"), expect: ExpectMenu, has: []string{"电能质量"}, acts: []string{"ticket:repair", "resolved:ticket"}},
+			{in: yes("对"), expect: ExpectMenu, has: []string{"电压问题工单"}, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
 		{"outage info: upcoming planned outage", nil, []exch{
 			{in: utt("阳光花园最近停电吗", nlu.IntentOutageInfo, ent(nlu.EntityAddress, "阳光花园")), expect: ExpectMenu,
@@ -301,7 +301,7 @@ func TestQualityOutageInfoStatusKnowledge(t *testing.T) {
 		{"business unknown twice: human suggested", nil, []exch{
 			{in: utt("办业务", nlu.IntentBusiness), expect: ExpectDetail},
 			{in: garbage, expect: ExpectDetail},
-			{in: garbage, expect: ExpectMenu, has: []string{"营业厅"}},
+			{in: garbage, expect: ExpectMenu, has: []string{"转人工"}},
 		}},
 	}
 	for _, tc := range tests {
@@ -630,7 +630,7 @@ func TestPromptCatalogue(t *testing.T) {
 		"area": true, "cause": true, "start": true, "eta": true, "days": true, "hours": true, "minutes": true,
 		"summary": true, "contact_hours": true, "result_days": true, "report_days": true, "suggestion_days": true,
 		"tail": true, "balance": true, "arrears": true, "month": true, "kwh": true, "amount": true, "left": true,
-		"status": true, "address": true}
+		"status": true, "address": true, "case": true}
 	placeholder := regexp.MustCompile(`\{([a-z_]+)\}`)
 	for key, p := range m.prompts {
 		require.True(t, hasHan(p.Text), key)

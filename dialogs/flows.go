@@ -39,6 +39,9 @@ func (c *turn) wantsAddressDetail() bool {
 	if c.st.Dialog != DialogFault && c.st.Dialog != DialogQuality {
 		return false
 	}
+	if c.st.Dialog == DialogFault && c.st.Facts["looked"] == "" && c.st.Slots[SlotScope] != nlu.ScopeSelf {
+		return false // the outage lookup needs the place, not the door
+	}
 	return c.st.Facts["addr_more"] == "" && vagueAddress(c.st.Slots[SlotAddress])
 }
 
@@ -125,9 +128,9 @@ func (c *turn) faultStart() {
 		c.st.Slots[SlotScope] = s
 	}
 	// A customer who already names the cause is in the self-check already.
-	switch {
-	case containsAny(c.text, tripAgainWords):
-		c.st.Facts["breaker"], c.st.Facts["restored_breaker"] = "yes", "no"
+	switch r := c.resetOutcome(false); {
+	case r == resetTrips || r == resetHolds:
+		c.applyReset(r)
 	case containsAny(c.text, breakerWords):
 		c.st.Facts["breaker"] = "yes"
 	case containsAny(c.text, fuseWords):
@@ -199,17 +202,26 @@ func (c *turn) selfCheck() {
 			c.restoredOK()
 			return
 		}
-		r, ok = c.yn("restored_unplug", nil)
-		if !ok {
+		if f["breaker_holds"] == "" {
+			r, ok = c.yn("restored_unplug", nil)
+			if !ok {
+				return
+			}
+			if r == "yes" {
+				c.restoredOK()
+				return
+			}
+		}
+		if f["breaker_holds"] == "" {
+			f["path"] = "electrician"
+			c.electrician()
 			return
 		}
-		if r == "yes" {
-			c.restoredOK()
-			return
+		// the switch stays up and it is still dark: no short circuit, look further
+		if f["holds_said"] == "" {
+			f["holds_said"] = "1"
+			c.say("breaker_holds", ExpectNone, nil)
 		}
-		f["path"] = "electrician"
-		c.electrician()
-		return
 	}
 	fuse, ok := c.yn("fuse", nil)
 	if !ok {
@@ -333,9 +345,9 @@ func (c *turn) checkSummary() string {
 	if scope != "" {
 		parts = append(parts, "停电范围："+scope)
 	}
-	read := map[string]string{"yes": "是", "no": "否", "unknown": "不确定"}
+	read := map[string]string{"yes": "是", "no": "否", "unknown": "不确定", "1": "是"}
 	for _, k := range []struct{ key, label string }{
-		{"breaker", "开关跳闸"}, {"restored_breaker", "合闸后恢复"}, {"restored_unplug", "拔插头后恢复"},
+		{"breaker", "开关跳闸"}, {"restored_breaker", "合闸后恢复"}, {"breaker_holds", "合闸后不再跳但仍无电"}, {"restored_unplug", "拔插头后恢复"},
 		{"fuse", "保险丝熔断"}, {"prepaid", "预付费余额不足"}, {"restored_prepaid", "充值后恢复"},
 	} {
 		if v := f[k.key]; v != "" {
@@ -870,10 +882,14 @@ func (c *turn) callbackAnswer() {
 	c.ask("callback_phone", nil)
 }
 
+// callbackTicket records the callback and, for an upset complainant, the complaint too.
+// Each ticket is announced right after it is created, because the runtime fills
+// {ticket_id} and {due} from the latest ticket of the step.
 func (c *turn) callbackTicket() {
 	c.emit(CreateTicket{Kind: KindCallback, Fields: c.fields(map[string]string{
 		"reason": c.st.Facts["reason"], "summary": c.st.Summary(),
 	})})
+	c.say("callback_done", ExpectNone, nil)
 	if p := c.st.Paused; p != nil && p.Dialog == DialogIntake && p.Facts["kind"] == KindComplaint {
 		// an upset complainant is called back by a human, and the complaint itself is on record
 		detail := p.Facts["detail"]
@@ -883,9 +899,11 @@ func (c *turn) callbackTicket() {
 		c.emit(CreateTicket{Kind: KindComplaint, Fields: c.fields(map[string]string{
 			"detail": detail, "category": complaintCategory(p.Facts["report"] + " " + detail), "priority": PriorityHigh,
 		})})
+		cm := c.m.cfg.Commitments
+		c.say("complaint_recorded", ExpectNone, map[string]string{
+			"contact_hours": hours(cm.ComplaintContact), "result_days": strconv.Itoa(cm.ComplaintResultDays)})
 	}
 	c.st.Paused = nil
-	c.say("callback_done", ExpectNone, nil)
 	c.st.Dialog, c.st.Step = DialogNone, ""
 }
 

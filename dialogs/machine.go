@@ -149,6 +149,9 @@ type State struct {
 	Asked map[string]int `json:"asked,omitempty"`
 	// Paused is a dialog interrupted by an agitation handoff, resumed after the callback.
 	Paused *Frame `json:"paused,omitempty"`
+	// Suspended is an unfinished case (a fault report, a complaint) the customer left for
+	// another topic; it is resumed where it stopped, not restarted (首问负责).
+	Suspended *Frame `json:"suspended,omitempty"`
 
 	Misses       int    `json:"misses,omitempty"`       // consecutive turns not understood
 	Insults      int    `json:"insults,omitempty"`      // insults answered calmly this session
@@ -164,11 +167,14 @@ type State struct {
 	LastIntent   string `json:"last_intent,omitempty"`  // the intent that opened the dialog
 }
 
-// Frame is a paused dialog.
+// Frame is a paused or suspended dialog; Step and Asked let a suspended one go on at the
+// question it stopped on.
 type Frame struct {
 	Dialog string            `json:"dialog"`
 	Facts  map[string]string `json:"facts,omitempty"`
 	Intent string            `json:"intent,omitempty"`
+	Step   string            `json:"step,omitempty"`
+	Asked  map[string]int    `json:"asked,omitempty"`
 }
 
 // Slot returns a carried-over slot (address, phone, name, account, ticket_id, scope).
@@ -250,7 +256,14 @@ func (s State) clone() State {
 	if s.Paused != nil {
 		p := *s.Paused
 		p.Facts = maps.Clone(p.Facts)
+		p.Asked = maps.Clone(p.Asked)
 		s.Paused = &p
+	}
+	if s.Suspended != nil {
+		p := *s.Suspended
+		p.Facts = maps.Clone(p.Facts)
+		p.Asked = maps.Clone(p.Asked)
+		s.Suspended = &p
 	}
 	return s
 }
@@ -262,7 +275,8 @@ func (m *Machine) Step(st State, t Turn) (State, []Action) {
 	if t.World == nil {
 		t.World = emptyWorld{}
 	}
-	c := &turn{m: m, st: &st, t: t, p: t.Parse, text: normText(t.Parse)}
+	p := settle(t.Parse)
+	c := &turn{m: m, st: &st, t: t, p: p, text: normText(p)}
 	switch t.Kind {
 	case TurnOpen:
 		c.open()
@@ -385,8 +399,14 @@ func (c *turn) ask(step string, vars map[string]string) {
 // exhausted reports that a step was asked as often as allowed.
 func (c *turn) exhausted(step string) bool { return c.st.Asked[step] >= c.m.cfg.MaxAsks }
 
-// start opens a dialog, resetting its answers but keeping the carried-over slots.
+// start opens a dialog, resetting its answers but keeping the carried-over slots. An
+// unfinished case left for another topic is kept aside, and asking for it again resumes it.
 func (c *turn) start(dialog, intent string) {
+	if c.resumes(dialog, intent) {
+		c.resume()
+		return
+	}
+	c.suspend(dialog)
 	c.st.Dialog, c.st.Step, c.st.LastIntent = dialog, "", intent
 	c.st.Facts = map[string]string{}
 	c.st.Asked = map[string]int{}
@@ -492,15 +512,20 @@ func (c *turn) salutation() string {
 
 func (c *turn) returned() {
 	c.st.Handed = false
-	c.st.Dialog, c.st.Step, c.st.Paused = DialogNone, "menu", nil
+	c.st.Dialog, c.st.Step, c.st.Paused, c.st.Suspended = DialogNone, "menu", nil, nil
 	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
 	c.say("returned", ExpectMenu, nil)
 }
 
-// anythingElse closes a met need with the open question of the menu.
+// anythingElse closes a met need with the open question of the menu; a case left
+// unfinished for this one is offered again, without making the customer answer it first.
 func (c *turn) anythingElse() {
 	c.st.Dialog, c.st.Step = DialogNone, "menu"
 	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	if sp := c.st.Suspended; sp != nil {
+		c.say("anything_else_resume", ExpectMenu, map[string]string{"case": caseTitle(sp)})
+		return
+	}
 	c.say("anything_else", ExpectMenu, nil)
 }
 
@@ -525,6 +550,9 @@ func (c *turn) utterance() {
 	}
 	switch c.st.Step {
 	case "satisfaction":
+		if c.resumeAsked() {
+			return
+		}
 		if c.switchTarget() == "" {
 			c.rate()
 			return
@@ -540,7 +568,7 @@ func (c *turn) utterance() {
 			return
 		}
 	}
-	if in == nlu.IntentHumanAgent && conf >= c.m.cfg.MinConfidence {
+	if in == nlu.IntentHumanAgent && conf >= c.m.cfg.MinConfidence && !c.weakHumanAnswer() {
 		if c.st.Handed {
 			c.say("handoff_wait", ExpectNone, nil)
 			c.st.Dialog, c.st.Step = DialogNone, ""
@@ -554,6 +582,9 @@ func (c *turn) utterance() {
 		return
 	}
 	if c.rude() {
+		return
+	}
+	if c.resumeAsked() {
 		return
 	}
 	if c.topicChange() {
@@ -607,6 +638,11 @@ func (c *turn) switchTarget() string {
 	}
 	step := c.st.Step
 	strong := conf >= c.m.cfg.StrongConfidence
+	if target == DialogIntake && in == nlu.IntentPraise && c.st.Dialog == DialogIntake && c.st.Facts["kind"] == KindComplaint &&
+		!containsAny(c.text, praiseRequestWords) {
+		// a good word said while telling a complaint is part of the complaint (praiseAside)
+		return ""
+	}
 	if c.calmed && target == DialogIntake {
 		// an insult about the questions is not a new complaint case; the need comes first
 		return ""
@@ -737,9 +773,7 @@ func (c *turn) answer() {
 	if yesNoSteps[step] {
 		yn := c.yesNo()
 		if step == "restored_breaker" || step == "restored_unplug" {
-			if containsAny(c.text, tripAgainWords) {
-				yn = ynNo
-			}
+			yn = c.restoreAnswer(step, yn)
 		}
 		switch yn {
 		case ynDontKnow:
@@ -749,8 +783,8 @@ func (c *turn) answer() {
 		case ynNo:
 			c.st.Facts[step] = "no"
 		}
-		if step == "breaker" && containsAny(c.text, tripAgainWords) {
-			c.st.Facts["breaker"], c.st.Facts["restored_breaker"] = "yes", "no"
+		if step == "breaker" && c.resetOutcome(false) == resetTrips {
+			c.applyReset(resetTrips)
 		}
 		if step == "breaker" {
 			c.breakerExtras()
@@ -798,6 +832,12 @@ func (c *turn) answer() {
 		c.takePhone()
 	case "detail":
 		c.takeDetail()
+		if c.st.Dialog == DialogIntake && c.st.Facts["kind"] == KindComplaint && c.p.Intent == nlu.IntentPraise &&
+			c.p.Confidence >= c.m.cfg.SwitchConfidence {
+			// a good word is kept in the complaint, and the complaint itself is still to be told
+			delete(c.st.Facts, "detail_given")
+			c.say("detail_noted", ExpectNone, nil)
+		}
 	case "correct":
 		c.correct()
 	case "account":

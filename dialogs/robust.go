@@ -21,8 +21,6 @@ var (
 	checkWords = []string{"跳", "闸", "开关", "空开", "漏保", "保险", "插卡", "卡表", "余额", "充值", "推上", "合上", "扳", "灯亮了", "来电了", "有电了"}
 	// restoredWords say the power is back, in the same breath as the breaker answer.
 	restoredWords = []string{"灯亮了", "亮了", "来电了", "电来了", "有电了", "恢复了", "好了"}
-	// stillOffWords say the switch was reset and the power is still off.
-	stillOffWords = []string{"还是没电", "还是黑", "还是不行", "还是没有电", "没反应", "还是莫得电", "还是冇电"}
 	// breakerNoWords correct an earlier "tripped" at the restore question.
 	breakerNoWords = []string{"没跳", "没有跳", "没掉", "没有掉", "都朝上", "都是朝上", "都在上面", "没有朝下"}
 )
@@ -110,15 +108,28 @@ func (c *turn) topicChange() bool {
 	return true
 }
 
+// praiseRequestWords ask for a praise record of its own, as opposed to a good word in passing.
+var praiseRequestWords = []string{"我要表扬", "我想表扬", "表扬一下", "要表扬", "想表扬"}
+
 // praiseAside records a praise said in passing and goes back to the pending question,
-// instead of dropping a repair for a praise form.
+// instead of dropping a repair for a praise form. Within a complaint, a good word about
+// someone else is part of what happened and joins the complaint's detail.
 func (c *turn) praiseAside() bool {
 	if c.p.Intent != nlu.IntentPraise || c.p.Confidence < c.m.cfg.SwitchConfidence || !c.active() ||
-		c.st.Dialog == DialogIntake || c.st.Dialog == DialogHandoff {
+		c.st.Dialog == DialogHandoff {
 		return false
 	}
 	if c.st.Step == "detail" || c.st.Step == "correct" {
 		return false
+	}
+	if c.st.Dialog == DialogIntake {
+		if c.st.Facts["kind"] != KindComplaint || containsAny(c.text, praiseRequestWords) {
+			return false
+		}
+		c.takeDetail()
+		c.say("detail_noted", ExpectNone, nil)
+		c.reaskPending()
+		return true
 	}
 	c.emit(CreateTicket{Kind: KindPraise, Fields: c.fields(map[string]string{"detail": c.p.Text, "context": "aside"})})
 	c.say("praise_aside", ExpectNone, nil)
@@ -151,6 +162,58 @@ func (c *turn) selfCheckAside() bool {
 	return true
 }
 
+// Outcomes of pushing a tripped switch back up.
+const (
+	resetUnknown = ""
+	resetTrips   = "trips" // it trips again at once: a short circuit or leak in the home
+	resetHolds   = "holds" // it stays up and the power is still off: not a trip at all
+	resetBack    = "back"  // the power is back
+)
+
+var (
+	pushWords = []string{"推", "合", "扳", "拉上", "弄上", "搬上"}
+	// holdsWords say the switch stays up but the home is still dark.
+	holdsWords = []string{"还是没电", "还是没有电", "还是黑", "还是莫得电", "还是冇电", "还是不亮", "灯不亮", "没反应", "不跳了", "没再跳",
+		"没有再跳", "能合上", "合得上", "推得上", "合上了还是", "推上了还是", "推上去了还是"}
+	// unpluggedWords say every appliance was unplugged already.
+	unpluggedWords = []string{"插头全拔", "插头都拔", "全拔了", "都拔了", "全部拔", "都拔掉", "全拔掉", "拔光", "电器都拔", "电器全拔"}
+)
+
+// resetOutcome reads what the customer says about pushing the switch back up; pushed means
+// the question was about that, so the push need not be named.
+func (c *turn) resetOutcome(pushed bool) string {
+	t := c.text
+	pushed = pushed || containsAny(t, pushWords)
+	switch {
+	case containsAny(t, tripAgainWords):
+		return resetTrips
+	case !pushed:
+		return resetUnknown
+	case containsAny(t, holdsWords):
+		return resetHolds
+	case containsAny(t, restoredWords):
+		return resetBack
+	}
+	return resetUnknown
+}
+
+// applyReset records a reset outcome said in a full sentence: 推上去马上又掉下来 skips the
+// reset advice, 插头全拔了还是跳 skips the unplug advice too, 推上去还是没电 skips both.
+func (c *turn) applyReset(outcome string) {
+	f := c.st.Facts
+	switch outcome {
+	case resetTrips:
+		f["breaker"], f["restored_breaker"] = "yes", "no"
+		if containsAny(c.text, unpluggedWords) && !strings.Contains(c.text, "没拔") {
+			f["restored_unplug"] = "no"
+		}
+	case resetHolds:
+		f["breaker"], f["restored_breaker"], f["breaker_holds"] = "yes", "no", "1"
+	case resetBack:
+		f["breaker"], f["restored_breaker"] = "yes", "yes"
+	}
+}
+
 // breakerExtras reads what a full-sentence answer to the breaker question says beyond yes:
 // 合上去灯就亮了 (reset and back), 推上去又跳下来了 (trips again), 推上去还是没电.
 func (c *turn) breakerExtras() {
@@ -158,14 +221,29 @@ func (c *turn) breakerExtras() {
 	if f["breaker"] != "yes" || f["restored_breaker"] != "" {
 		return
 	}
-	switch {
-	case containsAny(c.text, tripAgainWords):
-		f["restored_breaker"] = "no"
-	case containsAny(c.text, stillOffWords) && containsAny(c.text, []string{"推", "合", "扳", "拉"}):
-		f["restored_breaker"] = "no"
-	case containsAny(c.text, restoredWords) && containsAny(c.text, []string{"推", "合", "扳", "拉", "弄"}):
-		f["restored_breaker"] = "yes"
+	c.applyReset(c.resetOutcome(false))
+}
+
+// restoreAnswer reads the answer to "did the power come back" after a reset or after
+// unplugging: a trip again goes on to unplugging or to the electrician, a switch that
+// stays up with no power goes on to the fuse, prepaid and meter checks instead.
+func (c *turn) restoreAnswer(step string, yn int) int {
+	f := c.st.Facts
+	switch c.resetOutcome(true) {
+	case resetTrips:
+		if step == "restored_breaker" && containsAny(c.text, unpluggedWords) && !strings.Contains(c.text, "没拔") {
+			f["restored_unplug"] = "no"
+		}
+		return ynNo
+	case resetHolds:
+		f["breaker_holds"] = "1"
+		return ynNo
 	}
+	if yn == ynNo && step == "restored_breaker" {
+		// the choices set 又跳了 apart, so a plain no means the switch stayed up
+		f["breaker_holds"] = "1"
+	}
+	return yn
 }
 
 // breakerCorrection: "没跳啊" to the restore question takes back the earlier "tripped".
@@ -179,15 +257,16 @@ func (c *turn) breakerCorrection() bool {
 	return true
 }
 
-var addressDetailMarkers = []string{"号", "栋", "幢", "单元", "室", "楼", "村", "组", "小区", "花园", "苑", "庄", "屯", "里", "弄",
-	"门口", "路口", "交叉", "对面", "旁边", "附近", "广场", "市场", "学校", "医院", "公园", "大厦", "中心", "厂", "站", "公司", "店", "局", "院", "城", "园", "府", "湾", "居", "寓", "坊"}
+// houseMarkers bring a crew to the door: a house number, a 组 in a village, a part of a
+// building, or a landmark to meet at.
+var houseMarkers = []string{"号", "栋", "幢", "单元", "室", "楼", "层", "组", "队", "弄", "门口", "路口", "交叉", "对面", "旁边",
+	"附近", "隔壁", "后面", "前面", "广场", "市场", "学校", "医院", "公园", "大厦", "中心", "厂", "站", "公司", "店", "局", "院", "门"}
 
-// vagueAddress: a bare road name (幸福路) does not bring a crew to the door.
+// vagueAddress: a bare road name (幸福路) or a village (石桥镇李家村) does not bring a crew to
+// the door, so a repair asks once for the number or the 组.
 func vagueAddress(a string) bool {
-	return a != "" && digits(a) == "" && !containsAny(a, addressDetailMarkers) && !containsAny(a, chineseNumerals)
+	return a != "" && digits(a) == "" && !containsAny(a, houseMarkers)
 }
-
-var chineseNumerals = []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
 
 // addressFragment: 18号3单元 said after 幸福路 continues the address instead of replacing it.
 func addressFragment(v string) bool {
@@ -228,6 +307,9 @@ func (c *turn) takeAddressMore() {
 	s := strings.TrimSpace(c.text)
 	if isDontKnow(s) || c.yesNo() == ynNo && len([]rune(s)) < 5 {
 		return
+	}
+	if containsAny(s, noWords) && digits(s) == "" && !strings.ContainsAny(s, "一二三四五六七八九十两") {
+		return // 村里没有门牌号: what they have is what the crew gets
 	}
 	switch c.p.Intent {
 	case nlu.IntentThanks, nlu.IntentGreet, nlu.IntentGoodbye, nlu.IntentAffirm, nlu.IntentPraise, nlu.IntentHumanAgent:
@@ -298,4 +380,124 @@ func (c *turn) unableToCheck(step string) bool {
 		}
 	}
 	return false
+}
+
+// suspendable dialogs lead to a record the customer came for, so leaving one for another
+// topic keeps it aside instead of dropping what was already said.
+var suspendable = map[string]bool{DialogFault: true, DialogQuality: true, DialogIntake: true}
+
+var (
+	// resumeWords ask for the case left earlier: 刚才停电的事还没说完, 继续刚才的事.
+	resumeWords = []string{"还没说完", "没说完", "没讲完", "没弄完", "没办完", "没处理完", "接着说", "继续说", "接着讲", "继续讲", "接着刚才", "继续刚才",
+		"回到刚才", "刚才那个事", "刚才的事", "刚刚的事", "刚才那件事", "继续报修", "接着报修", "继续登记", "接着登记"}
+	// backWords refer back in time; with the case named (停电, 投诉) they ask for it too.
+	backWords = []string{"刚才", "刚刚", "之前", "前面", "方才"}
+	caseWords = map[string][]string{
+		DialogFault:   {"停电", "没电", "报修", "故障", "修", "跳闸", "开关"},
+		DialogQuality: {"电压", "闪", "报修", "修"},
+		DialogIntake:  {"投诉", "举报", "建议", "表扬"},
+	}
+	// dropWords give a case up: 算了不修了 is not a case to offer again, 算了我先问电费 is.
+	dropWords = []string{"算了", "不报了", "不修了", "不投诉了", "不用修了", "不用报了"}
+)
+
+// caseTitle names a suspended case the way the customer would: 停电报修, 投诉.
+func caseTitle(f *Frame) string {
+	switch f.Dialog {
+	case DialogFault:
+		return "停电报修"
+	case DialogQuality:
+		return "电压问题报修"
+	case DialogIntake:
+		if t := kindTitles[f.Facts["kind"]]; t != "" {
+			return t
+		}
+	}
+	return "事情"
+}
+
+// suspend keeps the unfinished case aside when the customer turns to another topic.
+func (c *turn) suspend(next string) {
+	d := c.st.Dialog
+	if !suspendable[d] || !c.active() || next == d || next == DialogClosing || next == DialogHandoff || next == DialogSafety {
+		return
+	}
+	if containsAny(c.text, dropWords) && !strings.Contains(c.text, "先") {
+		c.st.Suspended = nil
+		return
+	}
+	c.st.Suspended = &Frame{Dialog: d, Facts: c.st.Facts, Intent: c.st.LastIntent, Step: c.st.Step, Asked: c.st.Asked}
+}
+
+// resumes reports whether starting dialog for intent means going back to the suspended case.
+func (c *turn) resumes(dialog, intent string) bool {
+	sp := c.st.Suspended
+	if sp == nil || sp.Dialog != dialog {
+		return false
+	}
+	return dialog != DialogIntake || intakeKind(intent) == sp.Facts["kind"]
+}
+
+// resumeAsked goes back to the suspended case when the customer asks for it in words
+// (刚才停电的事还没说完), whatever intent the classifier read.
+func (c *turn) resumeAsked() bool {
+	sp := c.st.Suspended
+	if sp == nil {
+		return false
+	}
+	t := c.text
+	short := len([]rune(t)) <= 6 && containsAny(t, []string{"继续", "接着"})
+	if !short && !containsAny(t, resumeWords) && !(containsAny(t, backWords) && containsAny(t, caseWords[sp.Dialog])) {
+		return false
+	}
+	c.resume()
+	return true
+}
+
+// resume puts the suspended case back with its answers and asks the question it stopped
+// on; a case under way now is kept aside in its place.
+func (c *turn) resume() {
+	sp := c.st.Suspended
+	c.st.Suspended = nil
+	c.suspend(sp.Dialog)
+	c.st.Dialog, c.st.Step, c.st.LastIntent = sp.Dialog, sp.Step, sp.Intent
+	c.st.Facts, c.st.Asked = sp.Facts, sp.Asked
+	if c.st.Facts == nil {
+		c.st.Facts = map[string]string{}
+	}
+	if c.st.Asked == nil {
+		c.st.Asked = map[string]int{}
+	}
+	c.st.Misses = 0
+	c.say("resume", ExpectNone, map[string]string{"case": caseTitle(sp)})
+	c.reaskPending()
+}
+
+// payWords name doing something with money; without them a near tie between the payment
+// and bill intents (算了我先问电费) is a question about the bill.
+var payWords = []string{"交", "缴", "充", "付", "买电", "购电", "扣款", "代扣"}
+
+// settle breaks a near tie between payment and bill_query by what the customer does with
+// the money, so the identity-checked bill dialog is not skipped for a payment leaflet.
+func settle(p nlu.Result) nlu.Result {
+	if p.Intent != nlu.IntentPayment || containsAny(normText(p), payWords) {
+		return p
+	}
+	for _, r := range p.Ranking {
+		if r.Intent == nlu.IntentBillQuery && p.Confidence-r.Confidence < 0.15 {
+			p.Intent = nlu.IntentBillQuery // the money reading stays as confident as it was
+			return p
+		}
+	}
+	return p
+}
+
+// humanWords name a human agent; 帮我找个电工 does not, even when the classifier leans that way.
+var humanWords = []string{"人工", "真人", "客服", "转接", "坐席", "机器人", "接线员", "活人"}
+
+// weakHumanAnswer: a weak human_agent reading of a clear yes or no to a yes/no question
+// (要的，帮我找个电工 to the electrician offer) is the answer, not a request for an agent.
+func (c *turn) weakHumanAnswer() bool {
+	return yesNoSteps[c.st.Step] && c.st.Step != "offer_human" && c.p.Confidence < c.m.cfg.SwitchConfidence &&
+		c.p.Polarity != nlu.PolarityNone && !containsAny(c.text, humanWords)
 }

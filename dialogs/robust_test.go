@@ -110,6 +110,39 @@ func TestRealCustomers(t *testing.T) {
 			{say: "3100123456", expect: ExpectVerify},
 			{say: "电线杆倒了压在路上", expect: ExpectAddress, has: []string{"8米"}},
 		}},
+		{name: "village caller: the place is not the name, the 组 asked once", lines: []line{
+			{say: "你好,我是石桥镇李家村的,家里一下子没电了", expect: ExpectScope},
+			{say: "就我们一家,隔壁灯还亮着", expect: ExpectBreaker},
+			{say: "没跳", expect: ExpectFuse},
+			{say: "没有保险丝", expect: ExpectPrepaid},
+			{say: "不是插卡的", expect: ExpectAddress, has: []string{"几组几号"}},
+			{say: "三组15号", expect: ExpectName},
+			{say: "我叫李桂兰", expect: ExpectPhone},
+			{say: "15870012345", expect: ExpectConfirm, has: []string{"李家村3组15号", "联系人：李桂兰"}, not: []string{"石桥镇先生"}},
+			{say: "对的", expect: ExpectMenu, has: []string{"90分钟"}},
+		}, tickets: []string{KindRepair}, fields: map[string]string{"name": "李桂兰", "area_class": AreaRural}},
+		{name: "leakage protector trips at once: no advice twice, own electrician understood", lines: []line{
+			{say: "家里漏电保护器跳了,我推上去它马上又掉下来", expect: ExpectRestored, has: []string{"插头全部拔下"}, not: []string{"大功率电器关掉"}},
+			{say: "电器插头全拔了,推上去还是跳", expect: ExpectConfirm, has: []string{"有偿服务"}, not: []string{"插头全部拔下"}},
+			{say: "那我自己找个电工来看看吧", expect: ExpectMenu, has: []string{"请您联系有资质的电工"}},
+		}},
+		{name: "switch stays up, still dark: fuse next, no unplugging", lines: []line{
+			{say: "家里跳闸了", expect: ExpectRestored},
+			{say: "推上去还是没电", expect: ExpectFuse, not: []string{"插头"}},
+		}},
+		{name: "a fault report resumed after a bill question", lines: []line{
+			{say: "家里没电了", expect: ExpectScope},
+			{say: "只有我家", expect: ExpectBreaker},
+			{say: "先不说这个，帮我查下电费", expect: ExpectAccount},
+			{say: "3100123456", expect: ExpectVerify},
+			{say: "张三", expect: ExpectMenu, has: []string{"112.30", "还没有办完"}},
+			{say: "刚才停电的事还没说完", expect: ExpectBreaker, has: []string{"接着办理"}, not: []string{"只有您家没电"}},
+		}},
+		{name: "a good word inside a complaint stays in it", lines: []line{
+			{say: "我要投诉", expect: ExpectDetail},
+			{say: "你们客服态度挺好的", expect: ExpectDetail, has: []string{"一并"}},
+			{say: "就是上门抄表的师傅在门口骂骂咧咧的", expect: ExpectName},
+		}},
 		{name: "nothing to find the customer by: a human, not an empty work order", lines: []line{
 			{say: "家里没电了", expect: ExpectScope},
 			{say: "整个小区都停了", expect: ExpectAddress},
@@ -192,7 +225,10 @@ func TestAddressPieces(t *testing.T) {
 	}
 	require.True(t, vagueAddress("幸福路"))
 	require.False(t, vagueAddress("幸福路18号"))
-	require.False(t, vagueAddress("李家村"))
+	require.True(t, vagueAddress("李家村"), "a village needs the 组 or the number")
+	require.True(t, vagueAddress("石桥镇李家村"))
+	require.False(t, vagueAddress("李家村三组"))
+	require.False(t, vagueAddress("青年路菜市场门口"))
 	require.False(t, plausibleAddress("电线杆倒了压在路"))
 	require.False(t, namesPlace("礼拜"))
 	require.True(t, namesPlace("解放路88号"))

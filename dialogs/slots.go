@@ -31,7 +31,9 @@ func (c *turn) absorb() {
 		case nlu.EntityAddress:
 			c.absorbAddress(v)
 		case nlu.EntityName:
-			c.st.Slots[SlotName] = v
+			if c.plausibleName(v) {
+				c.st.Slots[SlotName] = v
+			}
 		case nlu.EntityScope:
 			if v == nlu.ScopeSelf && c.st.Step != "scope" && scopeOf(c.scopeText(), false) != nlu.ScopeSelf {
 				// a bare 我家没电了 does not say whether the neighbours have power: ask
@@ -85,7 +87,11 @@ var (
 	yesWords       = []string{"是", "对", "嗯", "好", "行", "可以", "有", "跳了", "亮了", "来电", "正确", "需要", "要", "ok", "OK"}
 	yesStrongWords = []string{"没问题", "没错", "不错", "对的", "正确", "是的", "要得", "电来了", "来电了", "有电了", "灯亮了", "亮了", "好了", "恢复了"}
 	strongNoWords  = []string{"没跳", "没有跳", "莫得跳", "没得跳", "冇跳", "没掉", "没有掉", "好好的", "没断", "没有断", "没烧", "没有烧", "不是插卡", "不是预付", "莫得", "冇", "还是黑", "还是没电", "还是不行", "没来电", "不亮"}
-	tripAgainWords = []string{"又跳", "还跳", "一合就跳", "一推就跳", "推不上", "合不上", "还是跳", "马上跳", "立刻跳", "一合上就跳"}
+	tripAgainWords = []string{"又跳", "还跳", "一合就跳", "一推就跳", "推不上", "合不上", "还是跳", "马上跳", "立刻跳", "一合上就跳",
+		"就跳", "立马跳", "又掉下", "马上又掉", "立马又掉", "就掉下", "一推就掉", "一合就掉", "还是掉", "扳不上", "挂不住", "合不住"}
+	// selfArrangeWords decline the paid electrician: the customer brings their own.
+	selfArrangeWords = []string{"自己找", "自己请", "自己联系", "自己叫", "自己修", "自己弄", "自己看", "我自己来", "认识电工",
+		"认识的电工", "有电工", "是电工", "熟人", "找人修", "找人看", "不麻烦你们", "不麻烦了"}
 )
 
 // yesNo reads a yes/no answer: "不知道" first (it must not pass for a no), then the
@@ -100,6 +106,9 @@ func (c *turn) yesNo() int {
 		return ynNo
 	}
 	if c.st.Step == "prepaid" && containsAny(c.text, postpaidWords) {
+		return ynNo
+	}
+	if c.st.Step == "electrician" && containsAny(c.text, selfArrangeWords) {
 		return ynNo
 	}
 	switch c.p.Polarity {
@@ -262,9 +271,29 @@ func (c *turn) takeAddress() {
 
 var namePrefixes = []string{"免贵姓", "我姓", "我叫", "我是", "姓", "叫"}
 
+// plausibleName rejects a name entity that is really a place: in 我是石桥镇李家村的 the
+// caller says where they live, not who they are, and 石桥镇 is no way to address them.
+func (c *turn) plausibleName(v string) bool {
+	r := []rune(v)
+	if len(r) >= 2 {
+		for _, e := range c.p.Entities {
+			if e.Type == nlu.EntityAddress && strings.Contains(e.Value, v) {
+				return false
+			}
+		}
+		if strings.Contains(c.st.Slots[SlotAddress], v) {
+			return false
+		}
+		if strings.ContainsRune("镇村乡县市区街组号屯路巷楼栋", r[len(r)-1]) {
+			return false
+		}
+	}
+	return true
+}
+
 // takeName accepts the name entity or a short reply such as 姓刘 / 刘明.
 func (c *turn) takeName() {
-	if _, ok := c.p.First(nlu.EntityName); ok {
+	if e, ok := c.p.First(nlu.EntityName); ok && c.plausibleName(e.Value) {
 		return
 	}
 	s := strings.TrimSpace(c.text)
