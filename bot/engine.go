@@ -4,6 +4,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,6 +60,9 @@ type Config struct {
 	Store       Store       // required
 	Records     Records     // outages and accounts; none when nil
 	Bus         Bus         // a MemoryBus when nil
+	// Queue places handoffs and answers positions. When nil (a lone `dianbao chat`) the
+	// position is counted from the stored sessions.
+	Queue Queue
 	// AgentsAvailable reports whether a human could take a handoff now (false when nil).
 	AgentsAvailable func() bool
 
@@ -204,6 +209,7 @@ func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Even
 			return append(out, Message(FromSystem, notice, s.Expect, s.Choices)), nil
 		}
 		out = append(out, customerMessage(text))
+		tc.said = text
 		tc.log.Info("customer", "mode", s.Mode, "text", Mask(text))
 		p := e.parse(text)
 		switch s.Mode {
@@ -220,7 +226,10 @@ func (e *Engine) Handle(ctx context.Context, sessionID string, in Input) ([]Even
 				// The customer may leave the queue: the dialogs say goodbye (and End
 				// takes the session out of the queue).
 			case s.Expect == "":
-				pos, eta := e.position(ctx, s, tc)
+				pos, eta, err := e.position(ctx, s, tc)
+				if err != nil {
+					return nil, err
+				}
 				msg := fmt.Sprintf(e.cfg.Texts.Waiting, pos, max(1, int(eta.Round(time.Minute)/time.Minute)))
 				return append(out, Message(FromSystem, msg, "", nil)), nil
 			}
@@ -283,15 +292,21 @@ func (e *Engine) parse(text string) nlu.Result {
 // and the session moved to the front of the queue.
 func (e *Engine) safety(ctx context.Context, s *Session, tc *turnCtx) []Event {
 	out := []Event{Message(FromSystem, e.cfg.Texts.Safety, "", nil)}
+	tc.log.Warn("safety hazard reported to a human-held session", "mode", s.Mode)
 	if s.Handoff != nil && s.Handoff.Priority != dialogs.PriorityEmergency {
 		s.Handoff.Priority = dialogs.PriorityEmergency
 		e.m.escalations.WithLabelValues("emergency").Inc()
 		if s.Mode == ModeQueued {
-			pos, eta := e.position(ctx, s, tc)
+			// The advice stands even if the queue cannot be told right now; the desk
+			// re-queues from the handoff event.
+			pos, eta, err := e.enqueue(ctx, s, tc, false)
+			if err != nil {
+				tc.log.Warn("raise queue priority", "err", err)
+				return out
+			}
 			out = append(out, handoffEvent(HandoffQueued, s.Handoff, pos, eta))
 		}
 	}
-	tc.log.Warn("safety hazard reported to a human-held session", "mode", s.Mode)
 	return out
 }
 
@@ -299,9 +314,42 @@ func (e *Engine) safety(ctx context.Context, s *Session, tc *turnCtx) []Event {
 func (e *Engine) step(ctx context.Context, s *Session, tc *turnCtx, t dialogs.Turn) ([]Event, error) {
 	t.Now = tc.now
 	t.World = &turnWorld{ctx: ctx, e: e, log: tc.log}
+	before := s.State.Satisfaction
 	st, actions := e.cfg.Dialogs.Step(s.State, t)
 	s.State = st
-	return e.perform(ctx, s, tc, actions)
+	out, err := e.perform(ctx, s, tc, actions)
+	if r := st.Satisfaction; err == nil && r != before && r >= 1 && r <= 5 {
+		out = append(out, e.recordRating(s, tc, r)...)
+	}
+	return out, err
+}
+
+// recordRating keeps the satisfaction on the session and returns the transcript record;
+// the same rating given again (widget stars after the spoken answer) is not counted twice.
+func (e *Engine) recordRating(s *Session, tc *turnCtx, r int) []Event {
+	if s.Satisfaction == r {
+		return nil
+	}
+	s.Satisfaction, s.RatedAt = r, tc.now
+	e.m.satisfied.WithLabelValues(strconv.Itoa(r)).Inc()
+	tc.log.Info("satisfaction", "rating", r)
+	return []Event{{Type: EventRating, From: FromCustomer, Rating: r}}
+}
+
+// Rate records the customer's end-of-chat rating (the widget's stars), 1–5, on an
+// existing session and in its transcript.
+func (e *Engine) Rate(ctx context.Context, sessionID string, rating int) error {
+	if rating < 1 || rating > 5 {
+		return fmt.Errorf("%w: rating must be 1 to 5", ErrBadInput)
+	}
+	_, err := e.turn(ctx, sessionID, false, func(s *Session, tc *turnCtx) ([]Event, error) {
+		evs := e.recordRating(s, tc, rating)
+		if len(evs) == 0 {
+			tc.noSave = true
+		}
+		return evs, nil
+	})
+	return err
 }
 
 // perform turns actions into events. A failed ticket write fails the turn, so the session
@@ -326,7 +374,11 @@ func (e *Engine) perform(ctx context.Context, s *Session, tc *turnCtx, actions [
 			last = &t
 			out = append(out, Event{Type: EventTicket, Ticket: &t})
 		case dialogs.Handoff:
-			out = append(out, e.handoff(ctx, s, tc, a))
+			ev, err := e.handoff(ctx, s, tc, a)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, ev)
 		case dialogs.ShowOutage:
 			o := a.Outage
 			out = append(out, Event{Type: EventOutage, Outage: &OutageInfo{ID: o.ID, Kind: o.Kind, Area: o.Area, Cause: o.Cause, Start: o.Start, ETA: o.ETA}})
@@ -340,6 +392,11 @@ func (e *Engine) perform(ctx context.Context, s *Session, tc *turnCtx, actions [
 			s.Ended = true
 			if s.Mode == ModeQueued { // the customer left the queue
 				s.Mode = ModeBot
+				if e.cfg.Queue != nil {
+					if err := e.cfg.Queue.Remove(ctx, s.ID); err != nil {
+						tc.log.Warn("leave the queue", "err", err)
+					}
+				}
 			}
 			out = append(out, Event{Type: EventEnd})
 		default:
@@ -396,11 +453,15 @@ func (e *Engine) createTicket(ctx context.Context, s *Session, tc *turnCtx, a di
 	return t, nil
 }
 
-func (e *Engine) handoff(ctx context.Context, s *Session, tc *turnCtx, a dialogs.Handoff) Event {
+// handoff queues the session for a human. The queue is written within the turn, so a
+// failure fails the turn (the customer's retry repeats the request) rather than leaving a
+// session that believes it waits in a queue that never heard of it.
+func (e *Engine) handoff(ctx context.Context, s *Session, tc *turnCtx, a dialogs.Handoff) (Event, error) {
 	prio := a.Priority
 	if prio == "" {
 		prio = dialogs.PriorityNormal
 	}
+	fresh := s.Mode == ModeBot || s.Handoff == nil
 	switch {
 	case s.Mode == ModeBot || s.Handoff == nil:
 		s.Mode = ModeQueued
@@ -411,10 +472,33 @@ func (e *Engine) handoff(ctx context.Context, s *Session, tc *turnCtx, a dialogs
 		s.Handoff.Priority = prio
 	}
 	if s.Mode == ModeAgent {
-		return handoffEvent(HandoffAssigned, s.Handoff, 0, 0)
+		return handoffEvent(HandoffAssigned, s.Handoff, 0, 0), nil
 	}
-	pos, eta := e.position(ctx, s, tc)
-	return handoffEvent(HandoffQueued, s.Handoff, pos, eta)
+	pos, eta, err := e.enqueue(ctx, s, tc, fresh)
+	if err != nil {
+		return Event{}, err
+	}
+	return handoffEvent(HandoffQueued, s.Handoff, pos, eta), nil
+}
+
+// enqueue puts the queued session (or its raised priority) into the queue and returns
+// the queue's own position and estimate.
+// An agent already taking the session (claimed, not yet assigned) counts as first place.
+func (e *Engine) enqueue(ctx context.Context, s *Session, tc *turnCtx, fresh bool) (int, time.Duration, error) {
+	if e.cfg.Queue == nil {
+		pos, eta := e.countPosition(ctx, s, tc)
+		return pos, eta, nil
+	}
+	// Without a summary from the dialogs the agent sees the customer's words.
+	summary := cmp.Or(s.Handoff.Summary, truncateRunes(tc.said, 40))
+	p, err := e.cfg.Queue.Enqueue(ctx, Waiting{Session: s.ID, Priority: s.Handoff.Priority, Reason: s.Handoff.Reason, Summary: summary, Fresh: fresh})
+	switch {
+	case errors.Is(err, ErrBadMode):
+		return 1, 0, nil
+	case err != nil:
+		return 0, 0, err
+	}
+	return p.Position, p.ETA, nil
 }
 
 func handoffEvent(status string, h *HandoffInfo, pos int, eta time.Duration) Event {
@@ -422,9 +506,27 @@ func handoffEvent(status string, h *HandoffInfo, pos int, eta time.Duration) Eve
 		Position: pos, ETASeconds: int(eta / time.Second)}
 }
 
-// position is the 1-based place of s among waiting sessions: priority first, then first
-// come first served. A failing listing is logged and counts s as first.
-func (e *Engine) position(ctx context.Context, s *Session, tc *turnCtx) (int, time.Duration) {
+// position is the queue's place for a waiting session; one the queue lost (an in-memory
+// queue after a restart) is queued again, keeping its priority.
+func (e *Engine) position(ctx context.Context, s *Session, tc *turnCtx) (int, time.Duration, error) {
+	if e.cfg.Queue == nil {
+		pos, eta := e.countPosition(ctx, s, tc)
+		return pos, eta, nil
+	}
+	p, err := e.cfg.Queue.Place(ctx, s.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return e.enqueue(ctx, s, tc, false)
+	case err != nil:
+		return 0, 0, err
+	}
+	return p.Position, p.ETA, nil
+}
+
+// countPosition is the 1-based place of s among the stored waiting sessions (priority
+// first, then first come first served), used only without a Queue. A failing listing is
+// logged and counts s as first.
+func (e *Engine) countPosition(ctx context.Context, s *Session, tc *turnCtx) (int, time.Duration) {
 	all, err := e.cfg.Store.Sessions(ctx)
 	if err != nil {
 		tc.log.Warn("list sessions for queue position", "err", err)
@@ -481,6 +583,7 @@ type turnCtx struct {
 	now            time.Time
 	fresh, expired bool
 	noSave         bool
+	said           string // the customer's words this turn
 	log            *slog.Logger
 }
 
@@ -551,7 +654,7 @@ func (e *Engine) turn(ctx context.Context, id string, create bool, fn func(*Sess
 		log.Warn("publish events", "err", err)
 	}
 	for _, ev := range events {
-		if ev.Type != EventMessage || ev.From != FromCustomer {
+		if (ev.Type != EventMessage || ev.From != FromCustomer) && ev.Type != EventRating {
 			reply = append(reply, ev)
 		}
 	}

@@ -14,6 +14,9 @@ const (
 	EventOutage   = "outage"
 	EventResolved = "resolved"
 	EventEnd      = "end"
+	// EventRating (an extension) records the customer's end-of-chat satisfaction in the
+	// transcript; it is never sent back to the customer's channel.
+	EventRating = "rating"
 )
 
 // Message senders.
@@ -85,6 +88,9 @@ type Event struct {
 
 	// resolved
 	How string `json:"how,omitempty"`
+
+	// rating: 1–5 stars
+	Rating int `json:"rating,omitempty"`
 
 	// Extensions: when the event happened and which session it belongs to.
 	Time    time.Time `json:"time,omitzero"`

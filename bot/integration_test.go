@@ -146,12 +146,12 @@ func TestRealFollowUpByPhone(t *testing.T) {
 
 	evs, err = e.Handle(ctx, "second", bot.Input{Text: "我想查一下工单进度"})
 	require.NoError(t, err)
-	require.NotContains(t, allText(evs), "评价", "an unidentified caller is not asked")
+	require.NotContains(t, allText(evs), "满意", "an unidentified caller is not asked")
 	evs, err = e.Handle(ctx, "second", bot.Input{Text: "13712345678"})
 	require.NoError(t, err)
 	last := evs[len(evs)-1]
 	require.Contains(t, last.Text, ticket.ID, "the 回访 follows the status answer")
-	require.Contains(t, last.Text, "评价")
+	require.Contains(t, last.Text, "满意", "the satisfaction question")
 	require.Equal(t, "satisfaction", *last.Expect)
 	require.Contains(t, allText(evs[:len(evs)-1]), "状态", "the question asked first is answered first")
 

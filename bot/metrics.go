@@ -12,6 +12,7 @@ type metrics struct {
 	escalations *prometheus.CounterVec
 	tickets     *prometheus.CounterVec
 	panics      prometheus.Counter
+	satisfied   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -30,13 +31,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "dianbao", Name: "escalations_total", Help: "Sessions handed to a human, by reason."}, []string{"reason"}),
 		tickets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "dianbao", Name: "tickets_created_total", Help: "Work orders created, by kind."}, []string{"kind"}),
+		satisfied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dianbao", Name: "satisfaction_total", Help: "End-of-chat satisfaction ratings, by stars (1–5)."}, []string{"rating"}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "dianbao", Name: "turn_panics_total", Help: "Turns that panicked and were answered with an apology."}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.turns, m.turnSeconds, m.nluSeconds, m.resolved, m.escalations, m.tickets, m.panics} {
+	for _, c := range []prometheus.Collector{m.turns, m.turnSeconds, m.nluSeconds, m.resolved, m.escalations, m.tickets, m.panics, m.satisfied} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -43,6 +43,10 @@ type Session struct {
 	// for a pending 回访, so the lookup runs once per identity.
 	FollowUpSeen string `json:"follow_up_seen,omitempty"`
 	Ended        bool   `json:"ended,omitempty"`
+	// Satisfaction is the customer's end-of-chat rating, 1–5 (0: not rated), from the
+	// widget's stars or the dialogs' satisfaction question; the latest answer counts.
+	Satisfaction int       `json:"satisfaction,omitempty"`
+	RatedAt      time.Time `json:"rated_at,omitzero"`
 	// Transcript is every event of the session in order, customer messages included.
 	Transcript []Event `json:"transcript,omitempty"`
 }

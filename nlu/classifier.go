@@ -41,11 +41,58 @@ func hashString(ns uint64, s string) uint64 {
 	return h
 }
 
-// extractFeatures builds the feature ids of an utterance from its normalised runes and tokens.
-func extractFeatures(rs []rune, toks []token, buf featureSet) featureSet {
+// Class runes stand for a whole entity in the character stream, so a phone number, an
+// account or a ticket id is one symbol of its kind: its digits never form n-grams that look
+// like words (88 / 886 are goodbye in chat slang) and a bare number says nothing about intent.
+const (
+	classNum     = '#'
+	classPhone   = '\uE001'
+	classAccount = '\uE002'
+	classTicket  = '\uE003'
+)
+
+func classRune(typ string) rune {
+	switch typ {
+	case EntityPhone:
+		return classPhone
+	case EntityAccount:
+		return classAccount
+	case EntityTicketID:
+		return classTicket
+	}
+	return 0
+}
+
+// classOf marks every normalised rune that belongs to a phone, account or ticket entity with
+// the entity's class rune; the rest stay zero.
+func classOf(n int, spans []span) []rune {
+	var cls []rune
+	for _, sp := range spans {
+		c := classRune(sp.typ)
+		if c == 0 {
+			continue
+		}
+		if cls == nil {
+			cls = make([]rune, n)
+		}
+		for i := max(sp.s, 0); i < sp.e && i < n; i++ {
+			cls[i] = c
+		}
+	}
+	return cls
+}
+
+// extractFeatures builds the feature ids of an utterance from its normalised runes, tokens and
+// entity spans (phones, accounts and tickets become class tokens, other digit runs ⟨NUM⟩).
+func extractFeatures(rs []rune, toks []token, spans []span, buf featureSet) featureSet {
 	f := buf[:0]
+	cls := classOf(len(rs), spans)
 	for _, t := range toks {
 		if isPunctToken(t.Text) {
+			continue
+		}
+		if cls != nil && t.Start < len(cls) && cls[t.Start] != 0 {
+			f = append(f, hashRunes(nsWord, []rune{cls[t.Start]}))
 			continue
 		}
 		if isDigitString(t.Text) {
@@ -54,14 +101,21 @@ func extractFeatures(rs []rune, toks []token, buf featureSet) featureSet {
 		}
 		f = append(f, hashString(nsWord, lower(t.Text)))
 	}
-	// Character stream: Han, letters (lower case), digits folded; punctuation dropped.
+	// Character stream: Han, letters (lower case), digits and entities folded to their class
+	// rune; punctuation dropped.
 	cs := make([]rune, 0, len(rs)+2)
 	cs = append(cs, '^')
-	for _, r := range rs {
+	for i, r := range rs {
+		if cls != nil && cls[i] != 0 {
+			if cs[len(cs)-1] != cls[i] {
+				cs = append(cs, cls[i])
+			}
+			continue
+		}
 		switch {
 		case isASCIIDigit(r):
-			if cs[len(cs)-1] != '#' {
-				cs = append(cs, '#')
+			if cs[len(cs)-1] != classNum {
+				cs = append(cs, classNum)
 			}
 		case isASCIILetter(r):
 			cs = append(cs, r|0x20)

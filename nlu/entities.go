@@ -136,7 +136,7 @@ func (x *entityExtractor) extract(norm string, toks []token) []span {
 	out = append(out, rts...)
 	out = append(out, tms...)
 	out = append(out, scopes(norm, b2r)...)
-	out = append(out, names(norm, b2r)...)
+	out = append(out, names(norm, b2r, toks)...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].s < out[j].s })
 	return out
 }
@@ -235,17 +235,34 @@ func isLandline(d, raw string) bool {
 // Address patterns: a named place (two or more characters before a place suffix) or a
 // numbered part (3栋, 2单元, 501室); an address is a chain of them.
 var (
-	reAddress = regexp.MustCompile(`(?:(?:[\p{Han}A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|路|街|大道|大街|巷|胡同|小区|花园|苑|家园|公寓|大厦|广场|新村|社区|屯|庄|园|城|湾|府))|(?:[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队)))+(?:[0-9]{3,4}\b)?`)
-	addrLead  = []string{"我家住在", "我家在", "我住在", "我们住在", "住在", "地址是", "地址在", "地址", "位于", "就在", "我在", "我家", "我们", "我是", "在", "住", "是", "的", "到"}
-	addrStop  = []string{"整个", "这个", "那个", "附近", "隔壁", "一个", "整条", "同一个", "我们", "全", "整", "本", "周边", "这", "那", "哪个", "什么", "所有"}
+	reAddress = regexp.MustCompile(`(?:(?:[\p{Han}A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|十字路口|路口|交叉口|路|街口|街|大道|大街|巷|胡同|小区|花园|苑|家园|公寓|大厦|广场|新村|社区|屯|庄|园|城|湾|府))|(?:[\p{Han}]{2,12}?(?:供电所|营业厅|小学|中学|学校|医院|卫生院|菜市场|市场|超市|车站|加油站|银行)(?:旁边|对面|附近|后面|前面|门口|边上|后头))|(?:[0-9]+-?[0-9]*(?:号楼|号院|号|栋|幢|单元|室|楼|组|层|弄|排|队))|(?:小区|花园|家园|公寓|大厦|广场|新村|社区))+(?:[0-9]{3,4}\b)?(?:十字路口|路口|交叉口)?(?:旁边|对面|附近|后面|前面|门口|边上|后头)?`)
+	addrLead  = []string{"一下", "我家住在", "我家在", "我住在", "我们住在", "住在", "地址是", "地址在", "地址", "位于", "就在", "我在", "我家", "我们", "我是", "在", "住", "是", "的", "到"}
+	addrStop  = []string{"不是", "不", "没", "整个", "这个", "那个", "附近", "隔壁", "一个", "整条", "同一个", "我们", "全", "整", "本", "周边", "这", "那", "哪个", "什么", "所有"}
 )
+
+// addrCut are characters no place name contains (verbs and particles of the sentence around it).
+const addrCut = "了倒掉冒压挂拖去说看查问帮要想请吧吗呢把被往让找给从"
+
+func lastIndexAny(s, chars string) int {
+	best := -1
+	for _, c := range chars {
+		if i := strings.LastIndex(s, string(c)); i > best {
+			best = i
+		}
+	}
+	return best
+}
 
 // addrSuffixChars holds every character an address suffix ends with; text without any of them
 // cannot hold an address and skips the (backtracking) address pattern.
-const addrSuffixChars = "省市区县镇乡村路街道巷同园苑寓厦场社屯庄城湾府号院栋幢元室楼组层弄排队"
+const addrSuffixChars = "省市区县镇乡村路街道巷同园苑寓厦场社屯庄城湾府号院栋幢元室楼组层弄排队口所厅学院站行"
 
 var (
-	addrNamed    = []string{"省", "市", "区", "县", "镇", "乡", "村", "路", "街", "大道", "巷", "胡同", "小区", "花园", "苑", "家园", "公寓", "大厦", "广场", "社区", "屯", "庄", "园", "城", "湾", "府"}
+	addrNamed = []string{"省", "市", "区", "县", "镇", "乡", "村", "路", "街", "大道", "巷", "胡同", "小区", "花园", "苑", "家园", "公寓", "大厦", "广场", "社区", "屯", "庄", "园", "城", "湾", "府",
+		"路口", "交叉口", "供电所", "营业厅", "学校", "小学", "中学", "医院", "卫生院", "市场", "超市", "车站", "加油站", "银行"}
+	// notPlaces are words jieba tags as place names (ns) that a customer uses otherwise.
+	notPlaces = map[string]bool{"礼拜": true, "东西": true, "上门": true, "天黑": true, "锦旗": true, "台风": true, "太阳": true,
+		"中断": true, "新建": true, "比亚": true, "花都": true, "拜拜": true, "欧阳": true, "上官": true, "司马": true, "东方": true, "南宫": true, "西门": true, "中华": true, "江湖": true}
 	addrNumbered = []string{"号", "栋", "幢", "单元", "室", "楼", "组", "层", "弄", "排", "队"}
 )
 
@@ -281,12 +298,25 @@ func (x *entityExtractor) addresses(norm string, b2r []int, toks []token) []span
 	if !addressPossible(norm) {
 		goto ns
 	}
-	for _, m := range reAddress.FindAllStringIndex(norm, -1) {
-		a, b := m[0], m[1]
+	for pos := 0; pos < len(norm); {
+		m := reAddress.FindStringIndex(norm[pos:])
+		if m == nil {
+			break
+		}
+		a, b := pos+m[0], pos+m[1]
+		start := a
+		pos = b
 		text := norm[a:b]
 		// Cut a lead-in such as 我家在 / 地址是.
 		for changed := true; changed; {
 			changed = false
+			// Words before a verb or particle are not part of the place: 帮我查一下阳光花园 →
+			// 阳光花园, 电线杆倒了压在路 → nothing.
+			if i := lastIndexAny(text, addrCut); i >= 0 {
+				_, n := utf8.DecodeRuneInString(text[i:])
+				text, a, changed = text[i+n:], a+i+n, true
+				continue
+			}
 			if i := strings.LastIndex(text, "在"); i >= 0 && i < len(text)-3*3 {
 				text, a, changed = text[i+3:], a+i+3, true
 				continue
@@ -299,6 +329,11 @@ func (x *entityExtractor) addresses(norm string, b2r []int, toks []token) []span
 			}
 		}
 		if hasPrefixAny(text, addrStop) || runeLen(text) < 3 {
+			if a > start && a < b {
+				// The match began with a lead-in (就在城 → 城): look again right after it, where
+				// the place name really starts (城南供电所).
+				pos = a
+			}
 			continue
 		}
 		// A lone numbered part (3楼, 5号) is not an address; two parts (3栋2单元) are.
@@ -312,7 +347,7 @@ func (x *entityExtractor) addresses(norm string, b2r []int, toks []token) []span
 	// Place names jieba tags ns (杭州, 朝阳区) outside any found address.
 ns:
 	for _, t := range toks {
-		if t.Tag != "ns" || runeLen(t.Text) < 2 {
+		if t.Tag != "ns" || runeLen(t.Text) < 2 || notPlaces[t.Text] {
 			continue
 		}
 		inside := false
@@ -366,10 +401,50 @@ func scopes(norm string, b2r []int) []span {
 			best, bestRank = &s, r
 		}
 	}
+	if bestRank < 1 {
+		if sp, ok := neighbourScope(norm, b2r); ok {
+			return []span{sp}
+		}
+	}
 	if best == nil {
 		return nil
 	}
 	return []span{*best}
+}
+
+// Neighbours tell the outage range: 隔壁王婶家灯是亮的 (they have power: only this home),
+// 楼上楼下也黑了 (the building), 邻居也没电 (the area).
+var (
+	neighbourWords = []string{"楼上楼下", "楼上", "楼下", "对门", "隔壁", "邻居", "别人家", "旁边人家", "左邻右舍", "周围邻居", "街坊"}
+	neighbourOn    = []string{"有电", "亮", "正常", "好好的", "没停", "没事", "不停"}
+	neighbourOff   = []string{"没电", "没有电", "也停", "也黑", "都停", "都黑", "不亮", "也没", "都没", "一样", "也断"}
+)
+
+func neighbourScope(norm string, b2r []int) (span, bool) {
+	for _, w := range neighbourWords {
+		i := strings.Index(norm, w)
+		if i < 0 {
+			continue
+		}
+		clause := norm[i:]
+		if j := strings.IndexAny(clause, ",.;!?，。；！？ "); j >= 0 {
+			clause = clause[:j]
+		}
+		val := ""
+		switch {
+		case containsAny(clause, neighbourOff):
+			val = ScopeArea
+			if strings.Contains(w, "楼") || w == "对门" {
+				val = ScopeBuilding
+			}
+		case containsAny(clause, neighbourOn):
+			val = ScopeSelf
+		default:
+			continue
+		}
+		return span{EntityScope, val, b2r[i], b2r[i+len(clause)]}, true
+	}
+	return span{}, false
 }
 
 var ratingWords = []struct {
@@ -533,14 +608,71 @@ var (
 
 var nameTail = []string{"的", "了", "啊", "呀", "吧", "在", "家", "住", "电", "是", "想", "要", "我", "这", "那"}
 
-func names(norm string, b2r []int) []span {
-	if !strings.ContainsAny(norm, "姓叫是名人生士姐傅姨爷师理") {
-		return nil
+// notNames are single words that look like a bare name to jieba (雷猴 is Cantonese hello).
+var notNames = map[string]bool{"单号": true, "雷猴": true, "谢谢": true, "莫得": true, "莫有": true, "莫非": true, "莫急": true, "高兴": true,
+	"安心": true, "方便": true, "江湖": true, "向前": true, "和平": true, "金额": true, "白天": true, "明白": true, "关门": true,
+	"钱呢": true, "程序": true, "宁愿": true, "尚可": true, "何时": true, "何必": true, "余额": true, "于是": true, "时候": true}
+
+// repeated reports whether s is one character said again and again (谢谢, 哈哈).
+func repeated(s string) bool {
+	rs := []rune(s)
+	for _, r := range rs[1:] {
+		if r != rs[0] {
+			return false
+		}
 	}
+	return true
+}
+
+// compoundSurnames are the two-character surnames (我姓欧阳 gives 欧阳, not 欧).
+var compoundSurnames = []string{"欧阳", "司马", "诸葛", "上官", "东方", "慕容", "令狐", "皇甫", "司徒", "公孙", "夏侯",
+	"尉迟", "长孙", "宇文", "端木", "独孤", "南宫", "西门", "轩辕", "呼延", "申屠", "澹台", "百里", "闻人", "赫连", "钟离"}
+
+var reNameNick = regexp.MustCompile(`(?:叫我|喊我|我是|就叫)((?:小|老)\p{Han})`)
+
+// surnameAt returns the surname (compound first) that s starts with, or "".
+func surnameAt(s string) string {
+	if c := prefixOf(s, compoundSurnames); c != "" {
+		return c
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if n > 0 && r >= 0x4E00 && strings.ContainsRune(surnames, r) {
+		return s[:n]
+	}
+	return ""
+}
+
+func names(norm string, b2r []int, toks []token) []span {
+	if strings.ContainsAny(norm, "姓叫是名人生士姐傅姨爷师理我") {
+		if sp := markedName(norm, b2r); sp != nil {
+			return sp
+		}
+	}
+	// A bare full name as a reply or a clause of it (李建国 / 王建国,13912345678): one token
+	// standing alone that jieba tags as a person's name or found only by its HMM (x), starting
+	// with a surname.
+	rs := []rune(norm)
+	alone := func(i int) bool { // start, end, punctuation or space: not inside a word or code
+		return i < 0 || i >= len(rs) || !(isHan(rs[i]) || isASCIILetter(rs[i]) || isASCIIDigit(rs[i]))
+	}
+	for _, t := range toks {
+		if t.Tag != "nr" && t.Tag != "x" {
+			continue
+		}
+		if n := runeLen(t.Text); n >= 2 && n <= 4 && surnameAt(t.Text) != "" && alone(t.Start-1) && alone(t.End) &&
+			!notNames[t.Text] && !genericYes[t.Text] && !genericNo[t.Text] && !repeated(t.Text) {
+			return []span{{EntityName, t.Text, t.Start, t.End}}
+		}
+	}
+	return nil
+}
+
+// markedName reads a name introduced by 姓 / 我叫 / 叫我小 or followed by a title (王先生).
+func markedName(norm string, b2r []int) []span {
 	if m := reNameSurname.FindStringSubmatchIndex(norm); m != nil {
-		if s := norm[m[2]:m[3]]; strings.Contains(surnames, s) {
-			// 姓刘 or 姓刘名X: value is what follows 姓 up to a non-name character
-			return []span{{EntityName, s, b2r[m[2]], b2r[m[3]]}}
+		if s := surnameAt(norm[m[2]:]); s != "" {
+			// 姓刘 or 姓欧阳: the value is the surname
+			return []span{{EntityName, s, b2r[m[2]], b2r[m[2]+len(s)]}}
 		}
 	}
 	if m := reNameCalled.FindStringSubmatchIndex(norm); m != nil {
@@ -548,14 +680,97 @@ func names(norm string, b2r []int) []span {
 		for len(v) > 2 && containsAny(string(v[len(v)-1]), nameTail) {
 			v = v[:len(v)-1]
 		}
-		if strings.ContainsRune(surnames, v[0]) && !containsAny(string(v[1:]), nameTail) {
+		if sn := surnameAt(string(v)); sn != "" && !containsAny(string(v[1:]), nameTail) {
 			return []span{{EntityName, string(v), b2r[m[2]], b2r[m[2]] + len(v)}}
 		}
 	}
+	if m := reNameNick.FindStringSubmatchIndex(norm); m != nil {
+		// 叫我小李: the span keeps 小 / 老, the value is the surname
+		if s := surnameAt(norm[m[2]+len("小") : m[3]]); s != "" {
+			return []span{{EntityName, s, b2r[m[2]], b2r[m[3]]}}
+		}
+	}
 	if m := reNameTitle.FindStringSubmatchIndex(norm); m != nil {
-		if s := norm[m[2]:m[3]]; strings.Contains(surnames, s) {
+		// 欧阳先生: a compound surname right before the title wins over its last character
+		if i := m[2] - len("欧"); i >= 0 {
+			if c := prefixOf(norm[i:], compoundSurnames); c != "" && i+len(c) == m[3] {
+				return []span{{EntityName, c, b2r[i], b2r[m[3]]}}
+			}
+		}
+		if s := norm[m[2]:m[3]]; strings.Contains(surnames, s) && !strings.HasSuffix(norm[:m[3]], "谢谢") {
 			return []span{{EntityName, s, b2r[m[2]], b2r[m[3]]}}
 		}
 	}
 	return nil
+}
+
+// dataTypes are the entities that answer a slot question (phone, address, name …).
+var dataTypes = map[string]bool{EntityPhone: true, EntityAccount: true, EntityTicketID: true, EntityAddress: true,
+	EntityNumber: true, EntityName: true, EntityTime: true, EntityRating: true, EntityScope: true}
+
+// dataFillers are the words around a piece of data in a slot answer: 我的电话是…, 免贵姓张,
+// 住在…, 户号是…. Longer words first.
+var dataFillers = []string{
+	"我的手机号码是", "我的电话号码是", "联系电话是", "联系电话", "电话号码是", "手机号码是", "电话号码", "手机号码", "手机号是", "手机号",
+	"我的电话是", "我的电话", "我的手机", "电话是", "手机是", "号码是", "电话", "手机", "号码", "座机", "联系方式",
+	"我的户号是", "户号是", "户号", "用户号", "用户编号", "账号是", "账号", "工单号是", "工单号", "单号是", "单号", "编号是", "编号", "工单",
+	"我家住在", "我家住", "我家在", "我住在", "我们住在", "家住在", "家住", "住在", "住的是", "住", "地址是", "地址在", "地址", "就在", "在",
+	"木子李", "耳东陈", "弓长张", "立早章", "口天吴", "双木林", "古月胡", "草头黄", "言午许", "人可何", "三横王", "免贵姓", "免贵", "我姓", "姓", "我叫", "叫我", "名字叫", "名字是", "我的名字是", "我是", "叫", "先生", "女士", "小姐",
+	"就行", "就可以", "就好", "就是", "是", "我的", "我", "的", "就", "哈", "啊", "呀", "吧", "哦", "嗯", "呢", "了", "啦", "那个", "这个", "您记一下", "记一下", "一下",
+}
+
+// onlyData reports whether an utterance is nothing but data (a phone, account, ticket id,
+// address, name, number or time) and the words that introduce it: such a reply answers a
+// slot question and asks for nothing, whatever the digits or place names look like.
+func onlyData(norm string, spans []span) bool {
+	rs := []rune(norm)
+	keep := make([]bool, len(rs))
+	for i := range keep {
+		keep[i] = true
+	}
+	found := false
+	for _, sp := range spans {
+		if !dataTypes[sp.typ] {
+			continue
+		}
+		// A question time (几点 / 什么时候) asks something; a scope alone is data only when it
+		// is the whole reply.
+		if sp.typ == EntityTime && containsAny(sp.value, []string{"几", "什么", "多久", "多长", "啥", "刚"}) {
+			continue
+		}
+		found = true
+		for i := max(sp.s, 0); i < sp.e && i < len(rs); i++ {
+			keep[i] = false
+		}
+	}
+	if !found {
+		return false
+	}
+	for _, sp := range spans { // times and short numbers beside real data (明天下午, 3栋) are fine
+		if dataTypes[sp.typ] {
+			for i := max(sp.s, 0); i < sp.e && i < len(rs); i++ {
+				keep[i] = false
+			}
+		}
+	}
+	var b strings.Builder
+	for i, r := range rs {
+		if keep[i] && (isHan(r) || isASCIILetter(r) || isASCIIDigit(r)) {
+			b.WriteRune(r)
+		} else if keep[i] {
+			continue
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	for _, piece := range strings.Fields(b.String()) {
+		for piece != "" {
+			f := prefixOf(piece, dataFillers)
+			if f == "" {
+				return false
+			}
+			piece = piece[len(f):]
+		}
+	}
+	return true
 }

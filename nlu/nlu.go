@@ -145,8 +145,7 @@ func New(cfg Config) (*Parser, error) {
 		classIdx[c] = i
 	}
 	for _, e := range examples {
-		_, _, feats := p.analyse(e.text)
-		exs = append(exs, example{feats: feats, class: classIdx[e.intent]})
+		exs = append(exs, example{feats: p.front(e.text).feats, class: classIdx[e.intent]})
 	}
 	// The calibration probe (trained without a held-out split) and the final model train on
 	// the two cores at once.
@@ -234,13 +233,30 @@ func splitHeldOut(exs []example, k int) (train, held []example) {
 	return train, held
 }
 
-// analyse runs the shared front end: normalisation, homophone repair, segmentation, features.
-func (p *Parser) analyse(text string) (*normText, []token, featureSet) {
+// analysis is what the shared front end makes of one utterance.
+type analysis struct {
+	n     *normText
+	norm  string
+	toks  []token
+	spans []span // entities, in normalised rune offsets
+	feats featureSet
+}
+
+// front runs the shared front end: normalisation, homophone repair, segmentation, entities
+// and features. Training and Parse both use it, so they see the same features.
+func (p *Parser) front(text string) analysis {
 	n := p.norm.Normalize(text)
 	p.hom.Fix(n.Runes) // in place: same length, so the offset map stays valid
 	s := string(n.Runes)
 	toks := p.seg.Segment(s)
-	return n, toks, extractFeatures(n.Runes, toks, make(featureSet, 0, 96))
+	spans := p.ent.extract(s, toks)
+	return analysis{n: n, norm: s, toks: toks, spans: spans, feats: extractFeatures(n.Runes, toks, spans, make(featureSet, 0, 96))}
+}
+
+// analyse returns the normalised text, tokens and features of an utterance.
+func (p *Parser) analyse(text string) (*normText, []token, featureSet) {
+	a := p.front(text)
+	return a.n, a.toks, a.feats
 }
 
 // Parse understands one utterance. It never fails: empty or meaningless input is out_of_scope.
@@ -251,22 +267,39 @@ func (p *Parser) Parse(text string) Result {
 	if p.closed {
 		return res
 	}
-	n, toks, feats := p.analyse(text)
-	norm := string(n.Runes)
+	a := p.front(text)
+	n, toks, norm := a.n, a.toks, a.norm
 	res.Normalized = norm
 	for _, t := range toks {
 		if !isPunctToken(t.Text) {
 			res.Tokens = append(res.Tokens, t.Text)
 		}
 	}
+	for _, sp := range a.spans {
+		s, e := n.origSpan(sp.s, sp.e)
+		if e <= s {
+			continue
+		}
+		res.Entities = append(res.Entities, Entity{Type: sp.typ, Value: sp.value, Start: s, End: e})
+	}
 	res.Agitation = round3(agitation(text, norm))
 	if !hasContent(n.Runes) {
 		res.Confidence = 1
 		return res
 	}
+	p.decide(&res, a)
+	return res
+}
 
+// leadOverrides are the intents a leading yes or no outranks: the classifier reads them off the
+// small talk or data after the answer (行,那我先挂了 stays goodbye).
+var leadOverrides = map[string]bool{IntentGreet: true, IntentOutOfScope: true}
+
+// decide picks the intent and polarity: the classifier's reading, overruled where a rule knows
+// better (a bare yes or no, danger, a request for a person, an answer that only gives data).
+func (p *Parser) decide(res *Result, a analysis) {
 	probs := make([]float64, len(Intents))
-	p.clf.Predict(feats, probs)
+	p.clf.Predict(a.feats, probs)
 	order := make([]int, len(probs))
 	for i := range order {
 		order[i] = i
@@ -278,34 +311,37 @@ func (p *Parser) Parse(text string) Result {
 	best := order[0]
 	res.Intent, res.Confidence = Intents[best], probs[best]
 
-	low := strings.ToLower(norm)
-	pol, pure := polarity(p.answers, low)
+	low := strings.ToLower(a.norm)
+	pol, kind := polarity(p.answers, low)
 	res.Polarity = pol
 	prob := func(in string) float64 { return probs[slices.Index(Intents, in)] }
 	switch {
-	case pure && pol == PolarityYes:
+	case kind == answerPure && pol == PolarityYes:
 		res.Intent, res.Confidence = IntentAffirm, max(prob(IntentAffirm), 0.9)
-	case pure && pol == PolarityNo:
+	case (kind == answerPure || kind == answerState) && pol == PolarityNo:
+		// 没有 / 没跳闸 / 总闸好好的: a bare no, or a device reported as fine.
 		res.Intent, res.Confidence = IntentDeny, max(prob(IntentDeny), 0.9)
 	default:
 		if i, _ := findPhrase(low, safetyPhrases, safetyExclusions); i >= 0 {
 			res.Intent, res.Confidence = IntentSafetyHazard, max(prob(IntentSafetyHazard), 0.9)
 		} else if i, _ := findPhrase(low, humanPhrases, nil); i >= 0 {
 			res.Intent, res.Confidence = IntentHumanAgent, max(prob(IntentHumanAgent), 0.9)
+		} else if kind == answerLead && leadOverrides[res.Intent] {
+			// 可以,你们派人来吧 / 不对,是139…: the answer comes first; what follows is no
+			// greeting or farewell.
+			res.Intent = IntentAffirm
+			if pol == PolarityNo {
+				res.Intent = IntentDeny
+			}
+			res.Confidence = max(prob(res.Intent), 0.8)
+		} else if pol == PolarityNone && onlyData(a.norm, a.spans) {
+			// 13912345678 / 人民路12号 / 免贵姓张: the answer to a slot question, no request.
+			res.Intent, res.Confidence = IntentOutOfScope, max(prob(IntentOutOfScope), 0.9)
 		} else if res.Confidence < p.cfg.OutOfScopeThreshold {
 			res.Intent, res.Confidence = IntentOutOfScope, 1-res.Confidence
 		}
 	}
 	res.Confidence = round3(res.Confidence)
-
-	for _, sp := range p.ent.extract(norm, toks) {
-		s, e := n.origSpan(sp.s, sp.e)
-		if e <= s {
-			continue
-		}
-		res.Entities = append(res.Entities, Entity{Type: sp.typ, Value: sp.value, Start: s, End: e})
-	}
-	return res
 }
 
 func hasContent(rs []rune) bool {

@@ -134,6 +134,8 @@ func TestNormalize(t *testing.T) {
 		{"  你好　", "你好"},
 		{"电话13888888888", "电话13888888888"},
 		{"冇电", "没电"},
+		{"跳咗", "跳了"},
+		{"唔系", "不系"},
 		{"跳匝了", "跳闸了"},
 		{"停店了", "停电了"},
 		{"保险思烧了", "保险丝烧了"},
@@ -193,6 +195,10 @@ func TestEntities(t *testing.T) {
 		{"整个小区都停电", []ent{{EntityScope, ScopeArea, "整个小区"}}},
 		{"全村都没电", []ent{{EntityScope, ScopeArea, "全村"}}},
 		{"附近都黑了", []ent{{EntityScope, ScopeArea, "附近都"}}},
+		{"隔壁王婶家灯是亮的", []ent{{EntityScope, ScopeSelf, "隔壁王婶家灯是亮的"}}},
+		{"对门邻居家灯亮着呢", []ent{{EntityScope, ScopeSelf, "对门邻居家灯亮着呢"}}},
+		{"楼上楼下也黑了", []ent{{EntityScope, ScopeBuilding, "楼上楼下"}}},
+		{"邻居也没电,我家也没电", []ent{{EntityScope, ScopeBuilding, "邻居也"}}},
 		// numbers
 		{"两百三十六度", []ent{{EntityNumber, "236", "两百三十六"}}},
 		{"欠了１２.５元", []ent{{EntityNumber, "12.5", "１２.５"}}},
@@ -385,6 +391,10 @@ func TestAgitation(t *testing.T) {
 		})
 	}
 	require.Greater(t, p.Parse("垃圾！！你们这帮废物，我要起诉，找记者曝光！！！").Agitation, p.Parse("我要投诉").Agitation)
+	for _, in := range []string{"你个傻逼机器人", "你们这什么破服务，傻X，停个电还要问这么多"} {
+		require.GreaterOrEqual(t, p.Parse(in).Agitation, 0.5, "an insult: %s", in)
+	}
+	require.Zero(t, p.Parse("幺三八 零零幺三 八零零零").Agitation, "零零零 in a number is no repetition")
 }
 
 func TestInvalidUTF8Offsets(t *testing.T) {
@@ -687,4 +697,53 @@ func TestNewWithDictDir(t *testing.T) {
 	left, err := os.ReadDir(tmp)
 	require.NoError(t, err)
 	require.Empty(t, left, "temporary dictionary copies must be removed")
+}
+
+// TestSlotAnswers runs testdata/answers.tsv: replies to the bot's slot questions (data,
+// names, yes/no in dialect) and the misreadings reported against the parser.
+func TestSlotAnswers(t *testing.T) {
+	p := testParser(t)
+	data, err := os.ReadFile("testdata/answers.tsv")
+	require.NoError(t, err)
+	n := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		require.Len(t, f, 4, "line %d", i+1)
+		intents, pol, ents, in := f[0], f[1], f[2], f[3]
+		n++
+		t.Run(in, func(t *testing.T) {
+			res := p.Parse(in)
+			msg := fmt.Sprintf("%s → %s %.3f pol=%q %+v %+v", in, res.Intent, res.Confidence, res.Polarity, res.Entities, res.Ranking)
+			if intents != "*" {
+				require.Contains(t, strings.Split(intents, "|"), res.Intent, msg)
+			}
+			switch pol {
+			case "-":
+				require.Empty(t, res.Polarity, msg)
+			case "*":
+			default:
+				require.Equal(t, pol, res.Polarity, msg)
+			}
+			switch ents {
+			case "*":
+			case "-":
+				for _, e := range res.Entities {
+					require.NotContains(t, []string{EntityPhone, EntityAccount, EntityTicketID, EntityAddress, EntityName}, e.Type, msg)
+				}
+			default:
+				for _, want := range strings.Split(ents, ";") {
+					typ, val, _ := strings.Cut(want, "=")
+					found := false
+					for _, e := range res.Entities {
+						found = found || (e.Type == typ && e.Value == val)
+					}
+					require.True(t, found, "want %s: %s", want, msg)
+				}
+			}
+		})
+	}
+	require.Greater(t, n, 60)
 }

@@ -71,8 +71,9 @@ func (z *normalizer) needsT2S(rs []rune) bool {
 	return false
 }
 
-// dialectMap folds single-character dialect forms into Mandarin (Cantonese 冇 = 没).
-var dialectMap = map[rune]rune{'冇': '没'}
+// dialectMap folds single-character dialect forms into Mandarin (Cantonese 冇 = 没, 咗 = 了,
+// 唔 = 不).
+var dialectMap = map[rune]rune{'冇': '没', '咗': '了', '唔': '不'}
 
 var punctMap = map[rune]rune{
 	'。': '.', '、': ',', '，': ',', '！': '!', '？': '?', '；': ';', '：': ':',

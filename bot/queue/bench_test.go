@@ -3,6 +3,10 @@ package queue
 import (
 	"fmt"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"dianbao/bot/store/redistest"
 )
 
 // BenchmarkEnqueueClaim measures one customer joining a queue of 200 and being claimed,
@@ -12,6 +16,33 @@ func BenchmarkEnqueueClaim(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	q.SetAgents(5)
+	for i := range 200 {
+		if _, err := q.Enqueue(Entry{Session: fmt.Sprint("w", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		s := fmt.Sprint("b", i)
+		if _, err := q.Enqueue(Entry{Session: s, Priority: PriorityHigh}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := q.Claim(s, "agent"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRedisEnqueueClaim is BenchmarkEnqueueClaim on the fleet's shared queue (a real
+// redis-server on loopback): the atomic scripts plus the re-read and announcement.
+func BenchmarkRedisEnqueueClaim(b *testing.B) {
+	r := redistest.Start(b)
+	q, err := NewRedisQueue(RedisConfig{Config: Config{OnChange: func([]Entry) {}}}, redis.NewClient(&redis.Options{Addr: r.Addr()}), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
 	q.SetAgents(5)
 	for i := range 200 {
 		if _, err := q.Enqueue(Entry{Session: fmt.Sprint("w", i)}); err != nil {

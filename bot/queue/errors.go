@@ -13,3 +13,6 @@ var (
 	ErrWaitTooLong = errors.New("queue: estimated wait exceeds the limit")
 	ErrBadHours    = errors.New("queue: bad service hours")
 )
+
+// ErrUnavailable: the shared queue's Redis cannot be reached right now.
+var ErrUnavailable = errors.New("queue: redis unavailable")

@@ -2,8 +2,8 @@
 // priority order (emergency > high > normal, first come first served within a priority), an
 // agent claims exactly one waiting session atomically, and the queue estimates each
 // customer's wait from recent handling times so the widget can show it. MemoryQueue keeps
-// everything in process; its method set is the seam for a Redis-backed variant (a sorted set
-// scored by priority and arrival, claims with a Lua compare-and-delete).
+// everything in process; RedisQueue, with the same method set, is shared by a fleet (a
+// sorted set scored by priority and arrival, claims with a Lua compare-and-delete).
 package queue
 
 import (
@@ -144,8 +144,14 @@ func NewMemoryQueue(cfg Config, logger *slog.Logger, reg prometheus.Registerer) 
 
 // Enqueue adds a waiting session, or updates its priority, reason and summary when it is
 // already waiting (keeping its place unless the priority rises). It returns the entry with
-// its position and estimated wait.
-func (q *MemoryQueue) Enqueue(e Entry) (Entry, error) {
+// its position and estimated wait. A session an agent has claimed is refused with ErrTaken
+// (a late mirror of its handoff must not put it back); Reenter starts a new wait.
+func (q *MemoryQueue) Enqueue(e Entry) (Entry, error) { return q.enqueue(e, false) }
+
+// Reenter is Enqueue for a new handoff: it first drops a claim left from an earlier hold.
+func (q *MemoryQueue) Reenter(e Entry) (Entry, error) { return q.enqueue(e, true) }
+
+func (q *MemoryQueue) enqueue(e Entry, fresh bool) (Entry, error) {
 	if e.Session == "" {
 		return Entry{}, ErrBadSession
 	}
@@ -156,7 +162,12 @@ func (q *MemoryQueue) Enqueue(e Entry) (Entry, error) {
 	if e.Priority == "" {
 		e.Priority = PriorityNormal
 	}
+	var taken string
 	list := q.mutate(func() {
+		if holder, held := q.claimed[e.Session]; held && !fresh {
+			taken = holder
+			return
+		}
 		delete(q.claimed, e.Session)
 		it, ok := q.items[e.Session]
 		if !ok {
@@ -179,6 +190,9 @@ func (q *MemoryQueue) Enqueue(e Entry) (Entry, error) {
 			}
 		}
 	})
+	if taken != "" {
+		return Entry{}, fmt.Errorf("%w (%s)", ErrTaken, taken)
+	}
 	for _, x := range list {
 		if x.Session == e.Session {
 			return x, nil
@@ -346,9 +360,15 @@ func (q *MemoryQueue) avgLocked() time.Duration {
 // etaLocked estimates the wait at a position: the customers ahead are served by all online
 // agents in parallel, one average handling time per round.
 func (q *MemoryQueue) etaLocked(pos int) time.Duration {
-	agents := max(q.agents, 1)
+	return estimate(pos, q.agents, q.avgLocked())
+}
+
+// estimate is the wait at a position with agents online handling one customer per avg
+// each; MemoryQueue and RedisQueue share it so their figures agree.
+func estimate(pos, agents int, avg time.Duration) time.Duration {
+	agents = max(agents, 1)
 	rounds := (pos + agents - 1) / agents
-	return time.Duration(rounds) * q.avgLocked()
+	return time.Duration(rounds) * avg
 }
 
 func (q *MemoryQueue) sortedLocked() []*item {

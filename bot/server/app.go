@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
 
 	"dianbao/bot"
 	"dianbao/bot/auth"
@@ -44,16 +45,25 @@ type App struct {
 	Server   *Server
 	Engine   *bot.Engine
 	Store    bot.Store
-	Queue    *queue.MemoryQueue
+	Queue    HandoffQueue
 	Desk     *agent.Desk
 	Auth     *auth.Authenticator
 	Registry *prometheus.Registry
-	Bus      *bot.MemoryBus
+	// Bus is a RedisBus with a redis store, so a fleet of instances shares every event.
+	Bus store.Bus
 
-	chat    *webchat.Handler
-	console *agent.Console
-	parser  *nlu.Parser
-	logger  *slog.Logger
+	chat       *webchat.Handler
+	closeQueue func() error
+	console    *agent.Console
+	parser     *nlu.Parser
+	logger     *slog.Logger
+}
+
+// HandoffQueue is the queue the desk and the engine share: a queue.MemoryQueue for one
+// process, a queue.RedisQueue for a fleet on a redis store.
+type HandoffQueue interface {
+	agent.Queue
+	queue.Backend
 }
 
 // NewApp builds everything; Close releases what Run does not.
@@ -75,6 +85,12 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 	}
 	a.Store = st
 	fail := func(err error) (*App, error) {
+		if a.Bus != nil {
+			_ = a.Bus.Close()
+		}
+		if a.closeQueue != nil {
+			_ = a.closeQueue()
+		}
 		_ = st.Close()
 		if a.parser != nil {
 			a.parser.Close()
@@ -100,21 +116,40 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 	}
 
 	var desk *agent.Desk
-	q, err := queue.NewMemoryQueue(queue.Config{
+	qcfg := queue.Config{
 		WaitLimit: cfg.File.WaitLimit, Hours: cfg.File.ServiceHours, DefaultHandle: cfg.File.DefaultHandle, Now: cfg.Now,
 		OnChange: func(es []queue.Entry) {
 			if desk != nil {
 				desk.QueueChanged(es)
 			}
 		},
-	}, log, reg)
+	}
+	if rs, ok := st.(*store.RedisStore); ok {
+		q, err := queue.NewRedisQueue(queue.RedisConfig{Config: qcfg, OnRemoteChange: func() {
+			if desk != nil {
+				desk.QueueChanged(nil) // refresh this instance's consoles
+			}
+		}}, rs.NewClient(), log, reg)
+		if err != nil {
+			return fail(err)
+		}
+		a.Queue, a.closeQueue = q, q.Close
+	} else {
+		q, err := queue.NewMemoryQueue(qcfg, log, reg)
+		if err != nil {
+			return fail(err)
+		}
+		a.Queue = q
+	}
+	q := a.Queue
+	bus, err := store.NewBus(st, store.BusOptions{Logger: log, Buffer: 256})
 	if err != nil {
 		return fail(err)
 	}
-	a.Queue = q
-	a.Bus = bot.NewMemoryBus(256)
+	a.Bus = bus
 	eng, err := bot.New(bot.Config{
 		Parser: parser, Dialogs: machine, Commitments: dcfg.Commitments, Store: st, Records: dir, Bus: a.Bus,
+		Queue:           queue.ForEngine(q),
 		AgentsAvailable: func() bool { return desk != nil && desk.AgentsAvailable() },
 		Now:             cfg.Now, Logger: log, Registerer: reg,
 	})
@@ -135,7 +170,12 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 		return fail(err)
 	}
 	a.Auth = au
-	chat, err := webchat.New(webchat.Config{AllowedOrigins: cfg.File.WidgetOrigins}, chatEngine{eng}, a.Bus, log, reg)
+	chat, err := webchat.New(webchat.Config{
+		AllowedOrigins: cfg.File.WidgetOrigins,
+		ConnRate:       rate.Limit(cfg.File.ChatLimits.PerConnection), ConnBurst: cfg.File.ChatLimits.ConnBurst,
+		IPRate: rate.Limit(cfg.File.ChatLimits.PerIP), IPBurst: cfg.File.ChatLimits.IPBurst,
+		TrustForwardedFor: cfg.File.ChatLimits.TrustForwardedFor,
+	}, chatEngine{eng}, a.Bus, log, reg)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,6 +197,7 @@ func NewApp(ctx context.Context, cfg AppConfig) (*App, error) {
 	srv.Handle("GET /ws/chat", chat)
 	a.console.Mount(srv)
 	api.Mount(srv)
+	sessionAPI{e: eng, auth: au}.mount(srv)
 	srv.AddCheck("store", func(ctx context.Context) error {
 		_, err := st.Session(ctx, "readyz-probe")
 		if errors.Is(err, bot.ErrNotFound) {
@@ -196,6 +237,10 @@ func (a *App) Run(ctx context.Context) error {
 // Close releases the store and the parser.
 func (a *App) Close() error {
 	_ = a.Bus.Close()
+	if a.closeQueue != nil {
+		_ = a.closeQueue()
+		a.closeQueue = nil
+	}
 	if a.parser != nil {
 		a.parser.Close()
 		a.parser = nil
@@ -219,6 +264,9 @@ func (c chatEngine) Open(ctx context.Context, id string) ([]bot.Event, error) {
 }
 func (c chatEngine) Turn(ctx context.Context, id, text, choice string) ([]bot.Event, error) {
 	return c.e.Handle(ctx, id, bot.Input{Text: text, Choice: choice})
+}
+func (c chatEngine) Rate(ctx context.Context, id string, rating int) error {
+	return c.e.Rate(ctx, id, rating)
 }
 func (c chatEngine) History(ctx context.Context, id string) ([]bot.Event, error) {
 	h, err := c.e.History(ctx, id)

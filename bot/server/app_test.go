@@ -35,6 +35,13 @@ var (
 // port and returns its base URL.
 func startApp(t testing.TB, extraAgents ...string) (*server.App, string) {
 	t.Helper()
+	return startAppOn(t, "memory", extraAgents...)
+}
+
+// startAppOn is startApp on the given store (a fleet test gives each instance the same
+// redis:// URL).
+func startAppOn(t testing.TB, storeURL string, extraAgents ...string) (*server.App, string) {
+	t.Helper()
 	parserOnce.Do(func() { parser, parserErr = nlu.New(nlu.Config{}) })
 	require.NoError(t, parserErr)
 	cfg, err := server.LoadConfig("")
@@ -45,7 +52,7 @@ func startApp(t testing.TB, extraAgents ...string) (*server.App, string) {
 		cfg.Agents = append(cfg.Agents, auth.Agent{ID: id, Name: id, PasswordHash: string(h)})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := server.NewApp(ctx, server.AppConfig{Addr: "127.0.0.1:0", StoreURL: "memory", Data: deploy.SampleData(), File: cfg, Parser: parser})
+	app, err := server.NewApp(ctx, server.AppConfig{Addr: "127.0.0.1:0", StoreURL: storeURL, Data: deploy.SampleData(), File: cfg, Parser: parser})
 	require.NoError(t, err)
 	addr, err := app.Listen()
 	require.NoError(t, err)

@@ -36,9 +36,21 @@ type FileConfig struct {
 	CannedReplies string        `yaml:"canned_replies"`
 	WidgetOrigins []string      `yaml:"widget_origins"`
 	SecureCookie  bool          `yaml:"secure_cookie"`
+	ChatLimits    ChatLimits    `yaml:"chat_limits"`
 
 	// Canned is loaded from CannedReplies (or the embedded default).
 	Canned []agent.Canned `yaml:"-"`
+}
+
+// ChatLimits are the web chat's token buckets (messages per second and burst), per
+// connection and per client address; zero fields take the channel's defaults.
+type ChatLimits struct {
+	PerConnection float64 `yaml:"per_connection"`
+	ConnBurst     int     `yaml:"connection_burst"`
+	PerIP         float64 `yaml:"per_ip"`
+	IPBurst       int     `yaml:"ip_burst"`
+	// TrustForwardedFor keys the per-IP bucket on X-Forwarded-For (behind nginx only).
+	TrustForwardedFor bool `yaml:"trust_forwarded_for"`
 }
 
 // LoadConfig reads path, or the embedded development default when path is empty.
@@ -64,6 +76,9 @@ func ParseConfig(raw []byte) (FileConfig, error) {
 	}
 	if err := c.ServiceHours.Validate(); err != nil {
 		return FileConfig{}, fmt.Errorf("%w: service_hours: %v", ErrBadConfig, err)
+	}
+	if l := c.ChatLimits; l.PerConnection < 0 || l.PerIP < 0 || l.ConnBurst < 0 || l.IPBurst < 0 {
+		return FileConfig{}, fmt.Errorf("%w: chat_limits must not be negative", ErrBadConfig)
 	}
 	if c.WaitLimit < 0 || c.DefaultHandle < 0 {
 		return FileConfig{}, fmt.Errorf("%w: negative duration", ErrBadConfig)

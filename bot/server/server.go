@@ -132,22 +132,45 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("server: %w", err)
 	case <-ctx.Done():
 	}
+	return s.drain(errc)
+}
+
+// drain stops accepting at once (Shutdown closes the listener first), lets the plain
+// requests in flight finish, and meanwhile runs the OnDrain functions, which finish the
+// turns of hijacked connections and close them with a close frame. Everything is bounded
+// by ShutdownTimeout; a second signal ends the process in main.
+func (s *Server) drain(errc <-chan error) error {
 	s.draining.Store(true)
 	s.logger.Info("draining connections", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- s.srv.Shutdown(sctx) }()
 	s.mu.Lock()
 	drains := append([]func(){}, s.onDrain...)
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, f := range drains {
-		f()
+		wg.Go(f)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	err := s.srv.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
+	drained := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(drained)
+	}()
+	var err error
+	select {
+	case <-drained:
+	case <-sctx.Done():
+		err = fmt.Errorf("connections still open after %s", s.cfg.ShutdownTimeout)
+	}
+	err = errors.Join(err, <-shut)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
 	}
 	if err != nil {
 		return fmt.Errorf("server: shutdown: %w", err)
 	}
+	s.logger.Info("drained")
 	return nil
 }

@@ -271,3 +271,8 @@ func (s *RedisStore) CreateTicket(ctx context.Context, seqKey string, build func
 
 // Close closes the connection pool.
 func (s *RedisStore) Close() error { return s.rdb.Close() }
+
+// NewClient returns a new client of the store's Redis server, owned by the caller, for
+// the fleet's other shared parts (the bus, the handoff queue) without reaching into the
+// store's own connection pool.
+func (s *RedisStore) NewClient() *redis.Client { return redis.NewClient(s.rdb.Options()) }

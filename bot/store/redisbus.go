@@ -48,7 +48,7 @@ var (
 // instance of a fleet sees the events of every turn, else an in-process MemoryBus.
 func NewBus(st bot.Store, opt BusOptions) (Bus, error) {
 	if rs, ok := st.(*RedisStore); ok {
-		return NewRedisBus(redis.NewClient(rs.rdb.Options()), opt)
+		return NewRedisBus(rs.NewClient(), opt)
 	}
 	return bot.NewMemoryBus(opt.Buffer), nil
 }

@@ -210,7 +210,7 @@ func (c *Console) run(ctx context.Context, cc *consoleConn, s auth.Session) {
 	defer d.detach(cc)
 	cc.push(map[string]any{"type": "hello", "agent": AgentView{ID: s.Agent.ID, Name: s.Agent.Name, Status: StatusOnline}, "csrf": s.CSRF, "canned": d.cfg.Canned,
 		"dispositions": Dispositions, "held": nonNilStrings(d.Held(s.Agent.ID))})
-	cc.push(map[string]any{"type": "queue", "entries": nonNilEntries(d.queue.List())})
+	cc.push(map[string]any{"type": "queue", "entries": d.entryViews(d.queue.List())})
 	cc.push(map[string]any{"type": "agents", "agents": d.Agents()})
 	for _, id := range d.Held(s.Agent.ID) {
 		if v, err := d.View(ctx, s.Agent.ID, id); err == nil {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,6 +102,7 @@ type Desk struct {
 
 	accepted *prometheus.CounterVec
 	online   prometheus.Gauge
+	voice    atomic.Pointer[voiceRef]
 }
 
 type hold struct {
@@ -339,6 +341,8 @@ type SessionView struct {
 	Tickets    []bot.Ticket      `json:"tickets"`
 	Transcript []bot.Event       `json:"transcript"`
 	Notes      []Note            `json:"notes"`
+	// Voice marks a phone call: the console joins its audio (/ws/agent/voice).
+	Voice bool `json:"voice,omitempty"`
 }
 
 // View returns a held session's details.
@@ -363,6 +367,7 @@ func (d *Desk) View(ctx context.Context, agentID, session string) (SessionView, 
 	if v.Transcript == nil {
 		v.Transcript = []bot.Event{}
 	}
+	v.Voice = d.isVoice(session)
 	d.mu.Lock()
 	v.Notes = append([]Note{}, d.notes[session]...)
 	d.mu.Unlock()
@@ -508,14 +513,7 @@ func (d *Desk) presenceChanged() {
 }
 
 func (d *Desk) broadcastQueue() {
-	d.broadcast(map[string]any{"type": "queue", "entries": nonNilEntries(d.queue.List())})
-}
-
-func nonNilEntries(es []queue.Entry) []queue.Entry {
-	if es == nil {
-		return []queue.Entry{}
-	}
-	return es
+	d.broadcast(map[string]any{"type": "queue", "entries": d.entryViews(d.queue.List())})
 }
 
 func (d *Desk) broadcast(v any) {

@@ -193,7 +193,7 @@ func (c *Call) detach(b *bridge) {
 	if c.bridged.CompareAndSwap(b, nil) {
 		c.pacer.endForward()
 		c.log.Info("voice: agent detached")
-		c.post(callEvent{kind: evIdle})
+		c.signalIdle()
 	}
 	b.close()
 }

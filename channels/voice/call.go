@@ -28,6 +28,7 @@ type Call struct {
 	log    *slog.Logger
 	ws     *wsConn
 	codecs offerCodecs
+	voice  string // the TTS voice of this call (the caller's language)
 
 	pc     *webrtc.PeerConnection
 	track  *webrtc.TrackLocalStaticRTP
@@ -40,6 +41,7 @@ type Call struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	events chan callEvent
+	idleCh chan struct{} // the pacer drained; never blocks the shared clock
 	done   chan struct{}
 
 	goMu    sync.Mutex
@@ -68,6 +70,7 @@ type callEvent struct {
 	pcm   []int16
 	at    time.Time
 	force bool
+	bev   bot.Event // evBus
 }
 
 type eventKind int
@@ -82,9 +85,10 @@ const (
 	evUtterance
 	evIdle
 	evPeerGone
+	evBus
 )
 
-func newCall(s *Server, id string, codecs offerCodecs, ws *wsConn) (*Call, error) {
+func newCall(s *Server, id string, codecs offerCodecs, ws *wsConn, voice string) (*Call, error) {
 	dec, err := s.cfg.NewDecoder()
 	if err != nil {
 		return nil, fmt.Errorf("%w: decoder: %w", ErrConfig, err)
@@ -115,10 +119,10 @@ func newCall(s *Server, id string, codecs offerCodecs, ws *wsConn) (*Call, error
 		return nil, fmt.Errorf("voice: add bot track: %w", err)
 	}
 	ctx, cancel := callContext()
-	c := &Call{id: id, srv: s, cfg: &s.cfg, log: s.log.With("session_id", id), ws: ws, codecs: codecs,
+	c := &Call{id: id, srv: s, cfg: &s.cfg, log: s.log.With("session_id", id), ws: ws, codecs: codecs, voice: voice,
 		pc: pc, track: track, sender: sender, dec: dec, ep: ep, barge: barge, ctx: ctx, cancel: cancel,
-		events: make(chan callEvent, 256), done: make(chan struct{})}
-	c.pacer = newPacer(track, s.cfg.LateFrame, s.m, c.log, func() { c.post(callEvent{kind: evIdle}) })
+		events: make(chan callEvent, 256), idleCh: make(chan struct{}, 1), done: make(chan struct{})}
+	c.pacer = newPacer(s.clock, track, s.cfg.LateFrame, s.cfg.PaceLead, s.m, c.log, c.signalIdle)
 
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand == nil {
@@ -159,11 +163,33 @@ func newCall(s *Server, id string, codecs offerCodecs, ws *wsConn) (*Call, error
 		dc.OnMessage(func(msg webrtc.DataChannelMessage) { c.onDataMessage(msg.Data) })
 	})
 
-	c.wg.Add(2)
-	go func() { defer c.wg.Done(); c.pacer.run(ctx) }()
+	c.wg.Add(1)
 	go c.readRTCP()
+	if s.cfg.Events != nil {
+		ch, unsubscribe := s.cfg.Events.Subscribe(id)
+		c.wg.Add(1)
+		go c.forwardBus(ch, unsubscribe)
+	}
 	go c.run()
 	return c, nil
+}
+
+// forwardBus hands the session's published events (agent words, handoff changes) to the
+// run loop until the call ends.
+func (c *Call) forwardBus(ch <-chan bot.Event, unsubscribe func()) {
+	defer c.wg.Done()
+	defer unsubscribe()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			c.post(callEvent{kind: evBus, bev: ev})
+		}
+	}
 }
 
 // ID is the call's bot session id.
@@ -201,6 +227,15 @@ func (c *Call) addCandidate(cand webrtc.ICECandidateInit) error {
 		return fmt.Errorf("%w: candidate: %w", ErrBadMessage, err)
 	}
 	return nil
+}
+
+// signalIdle tells the run loop the bot stopped speaking; it never blocks, so one slow
+// call cannot hold up the clock that paces every call.
+func (c *Call) signalIdle() {
+	select {
+	case c.idleCh <- struct{}{}:
+	default:
+	}
 }
 
 // post hands an event to the run loop unless the call is over.
@@ -290,7 +325,7 @@ func (c *Call) readMedia(t *webrtc.TrackRemote) {
 				b.toAgent(&pkt) // no transcoding, no bot
 				continue
 			}
-			pcm, err := c.dec.Decode(pkt.Payload)
+			pcm, err := c.decode(pkt.Payload)
 			if err != nil {
 				c.log.Debug("voice: decode caller audio", "err", err)
 				continue
@@ -420,13 +455,15 @@ type convo struct {
 	closing  bool // the silent-caller goodbye is playing
 	inSpeech bool
 	timer    *time.Timer
+	// own counts the events of the call's own turns by fingerprint: the bus echoes them.
+	own map[string]int
 }
 
 // run owns the conversation: it serialises every input into bot turns, keeps the silent
 // caller timer, and tears the call down when the context ends.
 func (c *Call) run() {
 	defer c.teardown()
-	st := &convo{keys: keypad{maxDigits: c.cfg.MaxEntryDigits}}
+	st := &convo{keys: keypad{maxDigits: c.cfg.MaxEntryDigits}, own: map[string]int{}}
 	st.timer = time.NewTimer(time.Hour)
 	st.timer.Stop()
 	defer st.timer.Stop()
@@ -437,11 +474,38 @@ func (c *Call) run() {
 		case <-st.timer.C:
 			c.epoch = c.pacer.epoch()
 			c.onSilence(st)
+		case <-c.idleCh:
+			c.epoch = c.pacer.epoch()
+			c.idle(st)
 		case ev := <-c.events:
 			c.epoch = c.pacer.epoch()
-			c.handle(st, ev)
+			c.safeHandle(st, ev)
 		}
 	}
+}
+
+// decode guards the call against a decoder that panics on a malformed packet: the caller
+// controls the payload, and one bad packet must not take the server down.
+func (c *Call) decode(payload []byte) (pcm []int16, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pcm, err = nil, fmt.Errorf("%w: decoder panic: %v", ErrBadMessage, r)
+		}
+	}()
+	return c.dec.Decode(payload)
+}
+
+// safeHandle runs one event; a panic below (the bot, the synthesiser) becomes an apology
+// to this caller instead of a crash of every call.
+func (c *Call) safeHandle(st *convo, ev callEvent) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("voice: panic in call", "panic", r, "event", int(ev.kind))
+			st.busy = false
+			c.say(st, c.cfg.Prompts.Unavailable, time.Time{}, "")
+		}
+	}()
+	c.handle(st, ev)
 }
 
 func (c *Call) handle(st *convo, ev callEvent) {
@@ -461,11 +525,13 @@ func (c *Call) handle(st *convo, ev callEvent) {
 			c.say(st, c.cfg.Prompts.Unavailable, time.Time{}, "")
 			return
 		}
-		c.deliver(st, events, time.Time{}, "")
+		c.deliver(st, c.own(st, events), time.Time{}, "")
 	case evDataOpen:
 		c.flushData()
 	case evPeerGone:
 		c.Hangup("peer_closed")
+	case evBus:
+		c.onBus(st, ev.bev)
 	case evSpeechStart:
 		st.inSpeech = true
 		c.activity(st)
@@ -561,7 +627,56 @@ func (c *Call) turn(st *convo, in Input, at time.Time, kind string) {
 		c.say(st, c.cfg.Prompts.Unavailable, at, kind)
 		return
 	}
-	c.deliver(st, events, at, kind)
+	c.deliver(st, c.own(st, events), at, kind)
+}
+
+// fingerprint identifies an event for the bus echo check.
+func fingerprint(sessionID string, ev bot.Event) string {
+	ev.Session = sessionID
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
+// own records the events of the call's own turn so their bus echo is not played twice.
+func (c *Call) own(st *convo, events []bot.Event) []bot.Event {
+	if c.cfg.Events == nil {
+		return events
+	}
+	if len(st.own) > 1024 {
+		clear(st.own) // echoes that never came; bounded memory beats a perfect record
+	}
+	for _, ev := range events {
+		st.own[fingerprint(c.id, ev)]++
+	}
+	return events
+}
+
+// onBus acts on an event published for the session by someone else: an agent's words,
+// the queue position, the agent taking or returning the call.
+func (c *Call) onBus(st *convo, ev bot.Event) {
+	fp := fingerprint(c.id, ev)
+	if n := st.own[fp]; n > 0 {
+		if n == 1 {
+			delete(st.own, fp)
+		} else {
+			st.own[fp] = n - 1
+		}
+		return
+	}
+	if ev.Type == bot.EventMessage && ev.From == bot.FromCustomer {
+		return // the widget shows the caller's own words already
+	}
+	if ev.Type == bot.EventHandoff {
+		switch ev.Status {
+		case bot.HandoffAssigned:
+			c.pacer.stop() // a person takes over: the bot falls silent
+		case bot.HandoffReturned, bot.HandoffEnded:
+			if b := c.currentBridge(); b != nil {
+				c.detach(b) // the agent's audio leaves; the bot speaks again
+			}
+		}
+	}
+	c.deliver(st, []bot.Event{ev}, time.Time{}, "")
 }
 
 // deliver forwards the bot's events to the widget and speaks its messages.
@@ -577,6 +692,9 @@ func (c *Call) deliver(st *convo, events []bot.Event, at time.Time, kind string)
 		st.expect = ""
 		if ev.Expect != nil {
 			st.expect = *ev.Expect
+		}
+		if c.currentBridge() != nil {
+			continue // the agent speaks for themselves; text is shown, not read out
 		}
 		if c.speak(spokenText(ev.Text, c.cfg.Prompts.KeyOption, ev.Choices), at, kind) {
 			spoke = true
@@ -599,12 +717,12 @@ func (c *Call) say(st *convo, text string, at time.Time, kind string) {
 // speak queues text on the pacer: as cached Opus packets when the prompt was spoken
 // before (by any call), else synthesised now and encoded as it plays.
 func (c *Call) speak(text string, at time.Time, kind string) bool {
-	key := promptKey(c.cfg.Voice, text)
+	key := promptKey(c.voice, text)
 	if packets, ok := c.srv.prompts.get(key); ok {
 		return c.pacer.play(&segment{packets: packets, trigger: at, triggerKind: kind, epoch: c.epoch})
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.TurnTimeout)
-	pcm, enc, err := c.srv.synthesize(ctx, text)
+	pcm, enc, err := c.srv.synthesize(ctx, text, c.voice)
 	cancel()
 	if err != nil {
 		c.log.Error("voice: speak", "err", err)
@@ -629,6 +747,8 @@ func (c *Call) teardown() {
 	if reason != "caller" {
 		_ = c.ws.send(signal{Type: "hangup", Reason: reason})
 	}
+	c.pacer.stop()
+	c.srv.clock.forget(c.pacer)
 	if err := c.pc.Close(); err != nil {
 		c.log.Debug("voice: close peer", "err", err)
 	}

@@ -28,6 +28,12 @@ type Config struct {
 	Recognizer Recognizer
 	// Voice is the TTS voice name passed to the Synthesizer ("" for its default).
 	Voice string
+	// Languages maps the language a caller may pick in the widget (signalling hello
+	// "lang", e.g. "yue") to the TTS voice spoken in that call; nil offers Voice only.
+	Languages map[string]string
+	// Events, when set, delivers the events published for a call's session (agent
+	// messages, handoff changes), so agents' words and a return to the bot reach the call.
+	Events Subscriber
 
 	// ICEServers are offered to the browser and used by the server's own agent.
 	ICEServers []webrtc.ICEServer
@@ -46,8 +52,13 @@ type Config struct {
 	// BargeIn is how much continuous caller speech, counted from the endpointer's speech
 	// start, stops the bot's audio.
 	BargeIn time.Duration
-	// LateFrame is how far behind its schedule a paced frame may go before it counts late.
+	// LateFrame is how far behind its schedule a paced frame may go before it counts late:
+	// the caller's jitter buffer plays it still in time within this tolerance.
 	LateFrame time.Duration
+	// PaceLead lets a frame leave up to this long before its deadline, so a short stall of
+	// the sending thread (a busy machine) does not make it late; the jitter buffer holds
+	// an early frame. It is also the most audio still heard after a barge-in stop.
+	PaceLead time.Duration
 	// TurnTimeout bounds one bot turn plus its ASR and TTS.
 	TurnTimeout time.Duration
 	// MaxMessageBytes limits one signalling message and one data-channel message.
@@ -111,6 +122,11 @@ func (c *Config) withDefaults() (Config, error) {
 	dur(&out.SilenceTimeout, 8*time.Second)
 	dur(&out.BargeIn, 300*time.Millisecond)
 	dur(&out.LateFrame, 20*time.Millisecond)
+	if out.PaceLead < 0 {
+		out.PaceLead = 0
+	} else if out.PaceLead == 0 {
+		out.PaceLead = 40 * time.Millisecond
+	}
 	dur(&out.TurnTimeout, 15*time.Second)
 	if out.SilencePrompts <= 0 {
 		out.SilencePrompts = 2

@@ -5,11 +5,15 @@
 // becomes a Call that owns its PeerConnection and goroutines. Caller audio runs
 // Opus → 16 kHz PCM → endpointing (VAD) → ASR → Bot; RFC 4733 key presses arrive on the
 // audio SSRC with their own payload type and drive choices and digit entries; the bot's
-// replies run TTS → 48 kHz PCM → Opus → a 20 ms pacer. The media engines (codec, VAD, ASR,
-// TTS) are small interfaces defined here and implemented by the sub-packages.
+// replies run TTS → 48 kHz PCM → Opus → a 20 ms pacer. One shared clock paces every call's
+// audio (one goroutine, one ticker; frames judged late only past their deadline plus the
+// jitter-buffer tolerance). The media engines (codec, VAD, ASR, TTS) are small interfaces
+// defined here and implemented by the sub-packages. With Config.Events the call also
+// follows the session's bus: an agent's words are spoken, a return to the bot lets it talk.
 //
-// Wiring (main): the media engines come from the sub-packages through the adapters in
-// media.go; *bot.Engine is a Bot as it stands.
+// Wiring: package mount does it for `dianbao serve` (engine, bus, espeak-ng, FunASR, the
+// console's voice join); by hand, the media engines come from the sub-packages through the
+// adapters in media.go and *bot.Engine is a Bot as it stands.
 //
 //	syn, _ := tts.NewEspeak(tts.EspeakConfig{}, logger)        // a clear error without espeak-ng
 //	srv, err := voice.NewServer(voice.Config{
@@ -28,13 +32,15 @@
 //
 // Signalling messages (JSON over WebSocket, one object per message):
 //
-//	← {"type":"hello","asr":false,"iceServers":[…]}   (first, on connect)
+//	← {"type":"hello","asr":false,"iceServers":[…],"langs":["cmn","yue"]}   (first, on connect)
+//	→ {"type":"hello","lang":"yue"}                    (optional: the caller's language)
 //	→ {"type":"offer","sdp":"v=0…"}
 //	← {"type":"answer","sdp":"v=0…","session":"…","asr":true}
 //	↔ {"type":"candidate","candidate":{"candidate":"…","sdpMid":"0","sdpMLineIndex":0}}
 //	→ {"type":"hangup"}
 //	← {"type":"hangup","reason":"silence"}
-//	← {"type":"error","code":"bad_offer","message":"…","detail":"…"}
+//	← {"type":"error","code":"bad_offer","message":"…","detail":"…"}   (also bad_message,
+//	  bad_lang, bad_candidate, in_call, too_large, unavailable)
 //
 // The data channel "events" (created by the widget) carries the contract events of
 // contract §3 to the widget, plus {"type":"caption","from":"customer","text":"…"} for what

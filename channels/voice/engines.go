@@ -23,6 +23,11 @@ type Bot interface {
 // The runtime's engine is the production Bot.
 var _ Bot = (*bot.Engine)(nil)
 
+// Subscriber delivers the events published for one session (bot.Bus satisfies it).
+type Subscriber interface {
+	Subscribe(sessionID string) (<-chan bot.Event, func())
+}
+
 // Synthesizer turns a reply into speech; rate is the sample rate of the mono PCM returned.
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text, voice string) (pcm []int16, rate int, err error)

@@ -13,6 +13,7 @@ type metrics struct {
 	response   *prometheus.HistogramVec
 	frames     prometheus.Counter
 	lateFrames prometheus.Counter
+	frameDelay prometheus.Histogram
 	bargeIns   prometheus.Counter
 	hangups    *prometheus.CounterVec
 }
@@ -37,6 +38,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "frames_sent_total", Help: "20 ms bot audio frames sent."}),
 		lateFrames: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "frames_late_total", Help: "Bot audio frames sent later than the configured tolerance."}),
+		frameDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "frame_delay_seconds", Help: "How far behind its deadline each bot audio frame left (0 when on time or early).",
+			Buckets: []float64{.001, .005, .01, .02, .04, .06, .1, .2, .5}}),
 		bargeIns: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "barge_ins_total", Help: "Times caller speech stopped the bot's audio."}),
 		hangups: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -46,7 +50,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.active, m.calls, m.jitter, m.lost, m.response,
-		m.frames, m.lateFrames, m.bargeIns, m.hangups} {
+		m.frames, m.lateFrames, m.frameDelay, m.bargeIns, m.hangups} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -40,15 +40,19 @@ type segment struct {
 	built [][]byte
 }
 
-// pacer sends queued audio as 20 ms Opus frames on a ticker, on schedule, so the caller's
-// jitter buffer sees a steady stream; stop drops everything at once for barge-in.
+// pacer sends queued audio as 20 ms Opus frames on schedule, so the caller's jitter buffer
+// sees a steady stream; stop drops everything at once for barge-in. The first frame of a
+// talk spurt leaves from play itself (no wait for a tick); the rest are sent by the
+// server's shared clock.
 type pacer struct {
 	out     rtpWriter
 	late    time.Duration
+	lead    time.Duration // frames may leave this much before their deadline
 	m       *metrics
 	log     *slog.Logger
 	onIdle  func()
-	kick    chan struct{}
+	clock   *clock
+	sendMu  sync.Mutex // one writer at a time keeps sequence numbers in wire order
 	playing atomic.Bool
 	epochs  atomic.Uint64 // incremented by every stop
 
@@ -70,9 +74,10 @@ type pacer struct {
 	framesLate atomic.Int64
 }
 
-func newPacer(out rtpWriter, late time.Duration, m *metrics, log *slog.Logger, onIdle func()) *pacer {
-	return &pacer{out: out, late: late, m: m, log: log, onIdle: onIdle,
-		kick: make(chan struct{}, 1), origin: time.Now(), frame: make([]int16, frameSamples)}
+// newPacer returns a pacer driven by clk; onIdle must not block (it runs on the clock).
+func newPacer(clk *clock, out rtpWriter, late, lead time.Duration, m *metrics, log *slog.Logger, onIdle func()) *pacer {
+	return &pacer{clock: clk, out: out, late: late, lead: lead, m: m, log: log, onIdle: onIdle,
+		origin: time.Now(), frame: make([]int16, frameSamples)}
 }
 
 // epoch identifies the pacer's state between stops: an answer prepared in an older epoch
@@ -93,10 +98,8 @@ func (p *pacer) play(s *segment) bool {
 	p.queue = append(p.queue, s)
 	p.mu.Unlock()
 	p.playing.Store(true)
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
+	p.send(time.Now()) // a new talk spurt starts now, not at the next tick
+	p.clock.wake(p)
 	return true
 }
 
@@ -117,28 +120,11 @@ func (p *pacer) stop() bool {
 // speaking reports whether bot audio is queued or being sent.
 func (p *pacer) speaking() bool { return p.playing.Load() }
 
-func (p *pacer) run(ctx context.Context) {
-	t := time.NewTicker(frameDuration)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.kick:
-			if p.send(time.Now()) {
-				t.Reset(frameDuration) // align ticks with the new talk spurt
-			}
-		case now := <-t.C:
-			p.send(now)
-			if !p.speaking() {
-				t.Stop() // an idle call costs no wake-ups; the next play kicks
-			}
-		}
-	}
-}
-
-// send writes every frame due at now; it reports whether a talk spurt started.
+// send writes every frame due at now; it reports whether a talk spurt started. Lateness
+// is judged against the frame's own deadline when it is actually written.
 func (p *pacer) send(now time.Time) (started bool) {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
 	for {
 		pkt, trig, kind, idle, st := p.next(now)
 		started = started || st
@@ -181,14 +167,20 @@ func (p *pacer) next(now time.Time) (pkt *rtp.Packet, trig time.Time, kind strin
 		p.spurt, p.spurtStart, p.sent, marker, started = true, now, 0, true, true
 	}
 	due := p.spurtStart.Add(time.Duration(p.sent) * frameDuration)
-	if due.After(now) {
+	if due.After(now.Add(p.lead)) {
 		return nil, time.Time{}, "", false, started
 	}
-	if now.Sub(due) > p.late {
+	// A frame is late only when it leaves after its deadline by more than the caller's
+	// jitter buffer tolerates; the tick that found it due does not matter.
+	delay := max(time.Since(due), 0)
+	if delay > p.late {
 		p.framesLate.Add(1)
 		if p.m != nil {
 			p.m.lateFrames.Inc()
 		}
+	}
+	if p.m != nil {
+		p.m.frameDelay.Observe(delay.Seconds())
 	}
 	seg := p.queue[0]
 	if seg.pos == 0 && !seg.trigger.IsZero() {
@@ -257,4 +249,98 @@ func (p *pacer) endForward() {
 	p.mu.Lock()
 	p.fwd = false
 	p.mu.Unlock()
+}
+
+// clockTick is the shared clock's period: a frame leaves at most this long after its
+// deadline when the machine keeps up, well inside a jitter buffer's tolerance.
+const clockTick = 5 * time.Millisecond
+
+// clock paces every call's bot audio from one goroutine and one ticker, instead of a
+// ticker per call: fewer wake-ups and no per-call scheduler jitter under load. It sleeps
+// while no call is speaking.
+type clock struct {
+	nice    int // the clock thread's nice value; 0 leaves it alone
+	mu      sync.Mutex
+	active  map[*pacer]struct{}
+	kick    chan struct{}
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func newClock() *clock {
+	return &clock{active: map[*pacer]struct{}{}, kick: make(chan struct{}, 1)}
+}
+
+// wake registers a speaking pacer and starts the clock goroutine on first use.
+func (c *clock) wake(p *pacer) {
+	c.mu.Lock()
+	c.active[p] = struct{}{}
+	if !c.started {
+		ctx, cancel := context.WithCancel(context.Background())
+		c.started, c.cancel, c.done = true, cancel, make(chan struct{})
+		go c.run(ctx)
+	}
+	c.mu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// forget drops a pacer (its call ended).
+func (c *clock) forget(p *pacer) {
+	c.mu.Lock()
+	delete(c.active, p)
+	c.mu.Unlock()
+}
+
+// close stops the clock goroutine and waits for it.
+func (c *clock) close() {
+	c.mu.Lock()
+	started, cancel, done := c.started, c.cancel, c.done
+	c.started = false
+	c.mu.Unlock()
+	if started {
+		cancel()
+		<-done
+	}
+}
+
+func (c *clock) run(ctx context.Context) {
+	defer close(c.done)
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	var batch []*pacer
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-c.kick:
+		}
+		batch = batch[:0]
+		c.mu.Lock()
+		for p := range c.active {
+			if !p.speaking() {
+				delete(c.active, p)
+				continue
+			}
+			batch = append(batch, p)
+		}
+		c.mu.Unlock()
+		if len(batch) == 0 {
+			t.Stop() // nothing to pace: no wake-ups until the next play
+			select {
+			case <-ctx.Done():
+				return
+			case <-c.kick:
+			}
+			t.Reset(clockTick)
+			continue
+		}
+		for _, p := range batch {
+			p.send(time.Now())
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package voice
 
 import (
-	"context"
 	"log/slog"
 	"sync"
 	"testing"
@@ -34,12 +33,9 @@ func (w *recWriter) count() int {
 func TestPacerSendsOnScheduleAndStops(t *testing.T) {
 	w := &recWriter{}
 	idle := make(chan struct{}, 8)
-	p := newPacer(w, 20*time.Millisecond, nil, slog.New(slog.DiscardHandler), func() { idle <- struct{}{} })
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); p.run(ctx) }()
-	defer func() { cancel(); wg.Wait() }()
+	clk := newClock()
+	defer clk.close()
+	p := newPacer(clk, w, 20*time.Millisecond, 0, nil, slog.New(slog.DiscardHandler), func() { idle <- struct{}{} })
 
 	packets := make([][]byte, 50)
 	for i := range packets {

@@ -31,6 +31,7 @@ type Server struct {
 	api      *webrtc.API
 	upgrader websocket.Upgrader
 	prompts  *promptCache
+	clock    *clock
 
 	mu     sync.Mutex
 	calls  map[*Call]struct{}
@@ -58,7 +59,7 @@ func NewServer(cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: c, log: logger, m: m, api: api, prompts: newPromptCache(c.PromptCacheSize),
+	s := &Server{cfg: c, log: logger, m: m, api: api, prompts: newPromptCache(c.PromptCacheSize), clock: newClock(),
 		calls: make(map[*Call]struct{})}
 	s.upgrader = websocket.Upgrader{HandshakeTimeout: 10 * time.Second, CheckOrigin: s.checkOrigin}
 	return s, nil
@@ -131,6 +132,9 @@ type signal struct {
 	Code       string                   `json:"code,omitempty"`
 	Message    string                   `json:"message,omitempty"`
 	Detail     string                   `json:"detail,omitempty"`
+	// Lang is the caller's language (client hello or offer), Langs the ones on offer.
+	Lang  string   `json:"lang,omitempty"`
+	Langs []string `json:"langs,omitempty"`
 }
 
 // wsConn serialises writes: pion's ICE callbacks and the call both send.
@@ -171,7 +175,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(s.cfg.MaxMessageBytes)
 	ws := &wsConn{conn: conn}
 	asr := s.cfg.Recognizer != nil
-	_ = ws.send(signal{Type: "hello", ASR: &asr, ICEServers: s.cfg.ICEServers})
+	_ = ws.send(signal{Type: "hello", ASR: &asr, ICEServers: s.cfg.ICEServers, Langs: s.langs()})
+	voice := s.cfg.Voice
 
 	var call *Call
 	var early []webrtc.ICECandidateInit
@@ -194,13 +199,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ws.sendError("bad_message", "无法识别的消息格式。", fmt.Errorf("%w: %w", ErrBadMessage, err))
 			continue
 		}
+		if msg.Lang != "" && (msg.Type == "hello" || msg.Type == "offer") {
+			v, ok := s.voiceFor(msg.Lang)
+			switch {
+			case !ok:
+				ws.sendError("bad_lang", "不支持所选的语言，将使用普通话为您服务。",
+					fmt.Errorf("%w: language %q (offered: %s)", ErrBadMessage, msg.Lang, strings.Join(s.langs(), ", ")))
+			case call != nil:
+				ws.sendError("in_call", "通话已经建立，无法更换语言。", nil)
+			default:
+				voice = v
+			}
+		}
 		switch msg.Type {
+		case "hello":
+			// The widget's own hello carries its options (lang); nothing else to do.
 		case "offer":
 			if call != nil {
 				ws.sendError("in_call", "通话已经建立，不支持重新协商。", nil)
 				continue
 			}
-			c, answer, err := s.startCall(msg.SDP, ws)
+			c, answer, err := s.startCall(msg.SDP, ws, voice)
 			if err != nil {
 				code, text := "bad_offer", "无法建立通话：通话请求（SDP）无效。"
 				switch {
@@ -244,13 +263,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // startCall validates the offer, builds the call and returns the answer SDP.
-func (s *Server) startCall(offer string, ws *wsConn) (*Call, string, error) {
+func (s *Server) startCall(offer string, ws *wsConn, voice string) (*Call, string, error) {
 	pts, err := audioPayloadTypes(offer)
 	if err != nil {
 		return nil, "", err
 	}
 	id := s.newSessionID()
-	c, err := newCall(s, id, pts, ws)
+	c, err := newCall(s, id, pts, ws, voice)
 	if err != nil {
 		return nil, "", err
 	}
@@ -272,6 +291,26 @@ func (s *Server) startCall(offer string, ws *wsConn) (*Call, string, error) {
 	s.m.calls.Inc()
 	return c, answer, nil
 }
+
+// langs lists the languages a caller may choose, sorted.
+func (s *Server) langs() []string {
+	out := make([]string, 0, len(s.cfg.Languages))
+	for l := range s.cfg.Languages {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// voiceFor maps a caller's language to a TTS voice.
+func (s *Server) voiceFor(lang string) (string, bool) {
+	v, ok := s.cfg.Languages[strings.ToLower(strings.TrimSpace(lang))]
+	return v, ok
+}
+
+// HasCall reports whether sessionID is a voice call in progress (the agent console marks
+// such queue entries as phone calls).
+func (s *Server) HasCall(sessionID string) bool { return s.findCall(sessionID) != nil }
 
 func (s *Server) forget(c *Call) {
 	s.mu.Lock()
@@ -303,6 +342,7 @@ func (s *Server) Close() error {
 	for _, c := range calls {
 		<-c.Done()
 	}
+	s.clock.close()
 	return nil
 }
 
@@ -371,8 +411,8 @@ func promptKey(voice, text string) string { return voice + "\x00" + text }
 
 // synthesize speaks text at 48 kHz and returns a fresh encoder for it: one encoder per
 // prompt makes its packets self-contained, so they can be cached and replayed in any call.
-func (s *Server) synthesize(ctx context.Context, text string) ([]int16, Encoder, error) {
-	raw, rate, err := s.cfg.Synthesizer.Synthesize(ctx, text, s.cfg.Voice)
+func (s *Server) synthesize(ctx context.Context, text, voice string) ([]int16, Encoder, error) {
+	raw, rate, err := s.cfg.Synthesizer.Synthesize(ctx, text, voice)
 	if err != nil {
 		return nil, nil, fmt.Errorf("voice: tts: %w", err)
 	}
@@ -400,15 +440,24 @@ func (s *Server) Spoken(text string, choices []Choice) string {
 }
 
 // Prewarm synthesises and encodes prompts ahead of the first call — the channel's own
-// prompts and the given texts (greetings, fixed dialog lines) — so they cost nothing later.
+// prompts and the given texts (greetings, fixed dialog lines) — in the default voice, so
+// they cost nothing later.
 func (s *Server) Prewarm(ctx context.Context, texts ...string) error {
+	return s.PrewarmVoice(ctx, s.cfg.Voice, texts...)
+}
+
+// PrewarmVoice is Prewarm for one voice (e.g. the Cantonese one of Config.Languages).
+func (s *Server) PrewarmVoice(ctx context.Context, voice string, texts ...string) error {
 	p := s.cfg.Prompts
 	for _, text := range append([]string{p.StillThere, p.SilentGoodbye, p.Repeat, p.Unavailable}, texts...) {
-		key := promptKey(s.cfg.Voice, text)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		key := promptKey(voice, text)
 		if _, ok := s.prompts.get(key); ok {
 			continue
 		}
-		pcm, enc, err := s.synthesize(ctx, text)
+		pcm, enc, err := s.synthesize(ctx, text, voice)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,91 @@
     consult: "咨询", callback: "回电" };
 
   var ws, retry = 0, me = null, queue = [], sessions = {}, current = null, canned = [];
+  var answering = {}; // sessions whose 接听 was clicked: join their audio when accepted
+  var call = null;    // the agent's voice leg: {session, pc, ws, stream, audio}
+
+  // Voice: the agent's browser joins a caller's phone call over WebRTC; the server
+  // forwards Opus both ways and the bot stays silent until the call is returned.
+  async function joinVoice(id) {
+    if (call) leaveVoice();
+    var c = { session: id, pending: [] };
+    call = c;
+    renderCall();
+    try {
+      c.stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+    } catch (e) {
+      c.stream = null;
+      alertMsg("未能使用麦克风：客户听不到您的声音，请检查麦克风权限。");
+    }
+    if (call !== c) { if (c.stream) c.stream.getTracks().forEach(function (t) { t.stop(); }); return; }
+    c.ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws/agent/voice?session=" + encodeURIComponent(id));
+    c.ws.onmessage = function (m) {
+      var msg;
+      try { msg = JSON.parse(m.data); } catch (e) { return; }
+      onVoiceSignal(c, msg).catch(function (err) { alertMsg("语音接入失败：" + err); leaveVoice(); });
+    };
+    c.ws.onclose = function () { if (call === c) { leaveVoice(); alertMsg("语音通话已断开。"); } };
+  }
+
+  async function onVoiceSignal(c, msg) {
+    if (call !== c) return;
+    if (msg.type === "hello") {
+      var pc = new RTCPeerConnection({ iceServers: msg.iceServers || [] });
+      c.pc = pc;
+      if (c.stream) pc.addTrack(c.stream.getAudioTracks()[0], c.stream);
+      else pc.addTransceiver("audio", { direction: "recvonly" });
+      pc.ontrack = function (e) {
+        c.audio = c.audio || document.createElement("audio");
+        c.audio.autoplay = true;
+        c.audio.srcObject = e.streams[0] || new MediaStream([e.track]);
+        c.audio.play().catch(function () {});
+      };
+      pc.onicecandidate = function (e) { if (e.candidate && c.ws.readyState === 1) c.ws.send(JSON.stringify({ type: "candidate", candidate: e.candidate.toJSON() })); };
+      pc.onconnectionstatechange = function () {
+        if (call !== c) return;
+        c.connected = pc.connectionState === "connected";
+        if (pc.connectionState === "failed") { alertMsg("语音网络连接失败。"); leaveVoice(); return; }
+        renderCall();
+      };
+      var offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      c.ws.send(JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }));
+    } else if (msg.type === "answer") {
+      await c.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+      c.pending.forEach(function (x) { c.pc.addIceCandidate(x).catch(function () {}); });
+      c.pending = [];
+    } else if (msg.type === "candidate" && msg.candidate) {
+      if (c.pc && c.pc.remoteDescription) c.pc.addIceCandidate(msg.candidate).catch(function () {});
+      else c.pending.push(msg.candidate);
+    } else if (msg.type === "hangup") {
+      leaveVoice();
+      alertMsg("客户已挂机。");
+    } else if (msg.type === "error") {
+      alertMsg(msg.message || "语音接入失败。");
+    }
+  }
+
+  function leaveVoice() {
+    var c = call;
+    if (!c) return;
+    call = null;
+    if (c.ws && c.ws.readyState === 1) c.ws.send(JSON.stringify({ type: "hangup" }));
+    if (c.ws) c.ws.close();
+    if (c.pc) c.pc.close();
+    if (c.stream) c.stream.getTracks().forEach(function (t) { t.stop(); });
+    if (c.audio) c.audio.srcObject = null;
+    renderCall();
+  }
+
+  function renderCall() {
+    var box = $("voice-call");
+    if (!box) return;
+    box.hidden = !call || call.session !== current;
+    $("voice-state").textContent = !call ? "" : (call.connected ? "📞 语音通话中" : "📞 正在接通语音…");
+    var join = $("voice-join");
+    var s = current && sessions[current];
+    join.hidden = !!call || !s || !s.voice || !!s.closed;
+  }
 
   function alertMsg(text) {
     var a = $("alert");
@@ -52,12 +137,16 @@
       var li = el("li");
       li.dataset.session = e.session;
       var head = el("div");
+      if (e.voice) head.append(el("span", "voice-tag", "📞 语音"));
       head.append(el("span", "prio prio-" + e.priority, PRIO[e.priority] || e.priority));
       head.append(el("span", "meta", "第" + e.position + "位 · 已等待" + waited(e.enqueued) + " · " + (REASON[e.reason] || e.reason || "转人工")));
-      var b = el("button", "accept", "接入");
+      var b = el("button", "accept", e.voice ? "接听" : "接入");
       b.type = "button";
-      b.setAttribute("aria-label", "接入会话 " + e.session);
-      b.addEventListener("click", function () { send({ type: "accept", session: e.session }); });
+      b.setAttribute("aria-label", (e.voice ? "接听语音通话 " : "接入会话 ") + e.session);
+      b.addEventListener("click", function () {
+        if (e.voice) answering[e.session] = true;
+        send({ type: "accept", session: e.session });
+      });
       li.append(head, b, el("div", "summary", e.summary || "（无摘要）"));
       ul.append(li);
     });
@@ -124,6 +213,8 @@
     (s.notes || []).forEach(function (n) { nl.append(el("li", null, hhmm(n.time) + " " + n.agent + "：" + n.text)); });
     var closed = !!s.closed;
     ["send", "return", "end", "reply", "disposition", "add-note", "note"].forEach(function (x) { $(x).disabled = closed; });
+    $("session-voice").hidden = !s.voice;
+    renderCall();
   }
 
   function onMessage(m) {
@@ -166,6 +257,10 @@
         renderHeld();
         show(ev.session);
         $("reply").focus();
+        if (ev.voice && answering[ev.session]) {
+          delete answering[ev.session];
+          joinVoice(ev.session);
+        }
         break;
       case "event":
         var s = sessions[ev.session];
@@ -188,6 +283,7 @@
         }
         break;
       case "released":
+        if (call && call.session === ev.session) leaveVoice();
         if (sessions[ev.session]) {
           sessions[ev.session].closed = true;
           renderHeld();
@@ -196,6 +292,7 @@
         alertMsg(ev.how === "returned" ? "会话已转回机器人。" : "会话已结束。");
         break;
       case "error":
+        if (ev.session) delete answering[ev.session];
         alertMsg(ev.text);
         break;
     }
@@ -236,6 +333,20 @@
     send({ type: "note", session: current, text: t });
     $("note").value = "";
   });
+  $("voice-join").addEventListener("click", function () { if (current) joinVoice(current); });
+  $("voice-leave").addEventListener("click", function () { leaveVoice(); });
+  // For browser tests: the agent's voice leg, and the audio it receives.
+  window.dianbaoAgentVoice = {
+    state: function () { return call ? { session: call.session, connected: !!call.connected } : null; },
+    stats: async function () {
+      var out = { packets: 0, energy: 0 };
+      if (!call || !call.pc) return out;
+      (await call.pc.getStats()).forEach(function (r) {
+        if (r.type === "inbound-rtp" && r.kind === "audio") { out.packets += r.packetsReceived || 0; out.energy += r.totalAudioEnergy || 0; }
+      });
+      return out;
+    }
+  };
   $("presence").addEventListener("change", function () { send({ type: "status", status: $("presence").value }); });
   connect();
 })();

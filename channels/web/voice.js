@@ -8,8 +8,13 @@
     status: $("status"), timer: $("timer"), level: $("level"), levelBar: $("level-bar"),
     asrMode: $("asr-mode"), captions: $("captions"), choices: $("choices"), keypad: $("keypad"),
     dial: $("dial"), mute: $("mute"), keypadToggle: $("keypad-toggle"), hangup: $("hangup"),
-    audio: $("remote-audio")
+    audio: $("remote-audio"), lang: $("lang")
   };
+  // Widget option: the caller's language, from ?lang= or data-lang (cmn | yue).
+  (function () {
+    var want = new URLSearchParams(location.search).get("lang") || document.body.getAttribute("data-lang");
+    if (want && ui.lang && ui.lang.querySelector('option[value="' + want.replace(/[^a-z-]/g, "") + '"]')) { ui.lang.value = want; }
+  })();
 
   var TEXT = {
     idle: "点击“拨打”开始通话",
@@ -20,6 +25,7 @@
     ended: "通话已结束，感谢您的来电。",
     failed: "网络连接失败，请检查网络后重新拨打。",
     serverAsr: "语音识别已开启，请直接说话。",
+    serverAsrYue: "语音识别已开启（普通话识别效果最佳），请直接说话，也可以使用拨号键盘。",
     browserAsr: "当前使用浏览器语音识别，请直接说话。",
     keypadOnly: "当前无法识别语音，请使用拨号键盘按键操作。",
     convEnd: "本次服务已结束，您可以挂机。"
@@ -87,6 +93,7 @@
   function onEvent(ev) {
     switch (ev.type) {
       case "message":
+        if (state) { state.expect = ev.expect || ""; }
         addCaption(ev.from || "bot", ev.text);
         if (ev.from !== "system" || (ev.choices && ev.choices.length)) { showChoices(ev.choices); }
         break;
@@ -154,7 +161,7 @@
     var SR = window.SpeechRecognition || window.webkitSpeechRecognition;
     if (!SR || !state.stream) { return false; }
     var rec = new SR();
-    rec.lang = "zh-CN";
+    rec.lang = state.lang === "yue" ? "yue-Hant-HK" : "zh-CN";
     rec.continuous = true;
     rec.interimResults = false;
     rec.onresult = function (e) {
@@ -188,7 +195,9 @@
 
   function announceASR(serverASR) {
     var text = TEXT.keypadOnly;
-    if (serverASR && state.stream) {
+    if (serverASR && state.stream && state.lang === "yue") {
+      text = TEXT.serverAsrYue;
+    } else if (serverASR && state.stream) {
       text = TEXT.serverAsr;
     } else if (startBrowserASR()) {
       text = TEXT.browserAsr;
@@ -221,6 +230,7 @@
     ui.captions.textContent = "";
     showChoices([]);
     ui.dial.disabled = true;
+    if (ui.lang) { ui.lang.disabled = true; }
     setStatus(TEXT.micAsk);
     try {
       state.stream = await navigator.mediaDevices.getUserMedia({
@@ -248,6 +258,9 @@
     switch (msg.type) {
       case "hello":
         state.serverASR = !!msg.asr;
+        state.lang = ui.lang ? ui.lang.value : "cmn";
+        // Our own hello tells the server the caller's options before the offer.
+        sendSignal({ type: "hello", lang: state.lang });
         await startPeer(msg.iceServers || []);
         break;
       case "answer":
@@ -330,6 +343,7 @@
     showChoices([]);
     toggleKeypad(false);
     ui.dial.disabled = false;
+    if (ui.lang) { ui.lang.disabled = false; }
     ui.hangup.disabled = true;
     ui.mute.disabled = true;
     ui.mute.setAttribute("aria-pressed", "false");
@@ -373,7 +387,8 @@
     },
     state: function () {
       return state ? { connected: !!state.connected, session: state.session || "", serverASR: !!state.serverASR,
-        browserASR: !!state.recognition, muted: !!state.muted } : null;
+        browserASR: !!state.recognition, muted: !!state.muted, lang: state.lang || "",
+        expect: state.expect || "" } : null;
     }
   };
 })();

@@ -10,4 +10,6 @@ var (
 	ErrBadType     = errors.New("webchat: unknown message type")
 	ErrEmpty       = errors.New("webchat: empty message")
 	ErrBadSession  = errors.New("webchat: malformed session id")
+	ErrRateLimited = errors.New("webchat: too many messages")
+	ErrNoSession   = errors.New("webchat: no conversation to rate")
 )

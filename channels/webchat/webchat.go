@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"dianbao/bot"
 )
@@ -34,6 +36,8 @@ type Engine interface {
 	Turn(ctx context.Context, sessionID, text, choice string) ([]bot.Event, error)
 	// History returns the session's transcript, customer messages included.
 	History(ctx context.Context, sessionID string) ([]bot.Event, error)
+	// Rate records the end-of-chat satisfaction (1–5 stars) on the session.
+	Rate(ctx context.Context, sessionID string, rating int) error
 }
 
 // Subscriber delivers the events published for one session (bot.Bus satisfies it).
@@ -53,6 +57,20 @@ type Config struct {
 	// AllowedOrigins restricts which sites may embed the widget; empty allows any, since a
 	// chat session carries no ambient credentials.
 	AllowedOrigins []string
+	// TurnTimeout bounds one turn (30 s). A turn runs to the end even if the socket drops or
+	// the server drains, so a customer's message is never half handled.
+	TurnTimeout time.Duration
+	// ConnRate and ConnBurst are each connection's token bucket for frames that reach the
+	// engine (3 per second, burst 15); IPRate and IPBurst the bucket shared by all
+	// connections from one address (10 per second, burst 60). A frame over either gets a
+	// polite rate_limited error and is not handled.
+	ConnRate  rate.Limit
+	ConnBurst int
+	IPRate    rate.Limit
+	IPBurst   int
+	// TrustForwardedFor takes the client address from X-Forwarded-For (set it only behind
+	// a proxy that overwrites that header, like the nginx of deploy/).
+	TrustForwardedFor bool
 }
 
 // Handler serves /ws/chat.
@@ -68,11 +86,12 @@ type Handler struct {
 	closing bool
 	wg      sync.WaitGroup
 	seen    map[string][]string // session → recent client message ids, for resend dedupe
+	ips     map[string]*ipLimiter
+	pruned  time.Time
 
 	active  prometheus.Gauge
 	inbound *prometheus.CounterVec
 	errs    *prometheus.CounterVec
-	ratings *prometheus.CounterVec
 }
 
 // Frame is what the widget sends.
@@ -97,12 +116,27 @@ func New(cfg Config, engine Engine, bus Subscriber, logger *slog.Logger, reg pro
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 30 * time.Second
 	}
+	if cfg.TurnTimeout <= 0 {
+		cfg.TurnTimeout = 30 * time.Second
+	}
+	if cfg.ConnRate <= 0 {
+		cfg.ConnRate = 3
+	}
+	if cfg.ConnBurst <= 0 {
+		cfg.ConnBurst = 15
+	}
+	if cfg.IPRate <= 0 {
+		cfg.IPRate = 10
+	}
+	if cfg.IPBurst <= 0 {
+		cfg.IPBurst = 60
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{
 		cfg: cfg, engine: engine, bus: bus, logger: logger,
-		conns: map[*conn]struct{}{}, seen: map[string][]string{},
+		conns: map[*conn]struct{}{}, seen: map[string][]string{}, ips: map[string]*ipLimiter{},
 		active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "dianbao", Subsystem: "webchat", Name: "connections",
 			Help: "Open web chat WebSockets.",
@@ -116,16 +150,12 @@ func New(cfg Config, engine Engine, bus Subscriber, logger *slog.Logger, reg pro
 			Help: "Error events sent to widgets, by code.",
 		}, []string{"code"}),
 	}
-	h.ratings = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "dianbao", Subsystem: "webchat", Name: "ratings_total",
-		Help: "End-of-chat satisfaction ratings given in the widget, by stars.",
-	}, []string{"rating"})
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 4096,
 		CheckOrigin: h.checkOrigin,
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{h.active, h.inbound, h.errs, h.ratings} {
+		for _, c := range []prometheus.Collector{h.active, h.inbound, h.errs} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("webchat: register metrics: %w", err)
 			}
@@ -150,7 +180,9 @@ func (h *Handler) checkOrigin(r *http.Request) bool {
 	return false
 }
 
-// Close tells every widget to reconnect elsewhere and waits for the connections to end.
+// Close drains: new connections are refused, each open one stops reading, finishes the
+// turn in flight, writes its events and a going-away close frame (the widget reconnects,
+// through the load balancer, to another instance), and Close waits for all of them.
 func (h *Handler) Close() {
 	h.mu.Lock()
 	h.closing = true
@@ -177,7 +209,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &conn{h: h, ws: ws, out: make(chan any, 128), done: make(chan struct{}), sent: map[string]struct{}{}}
+	c := &conn{h: h, ws: ws, out: make(chan any, 128), done: make(chan struct{}), writerDone: make(chan struct{}),
+		sent: map[string]struct{}{}, ip: h.clientIP(r),
+		limit: rate.NewLimiter(h.cfg.ConnRate, h.cfg.ConnBurst)}
 	h.mu.Lock()
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
@@ -233,6 +267,8 @@ var errorTexts = map[error]struct{ code, text string }{
 	ErrBadType:     {"bad_type", "抱歉，暂不支持该类型的消息，请直接输入文字。"},
 	ErrEmpty:       {"empty", "您好，请输入您要咨询的内容。"},
 	ErrBadSession:  {"bad_session", "抱歉，会话编号有误，已为您开始新的会话。"},
+	ErrRateLimited: {"rate_limited", "抱歉，您发送消息的速度有些快，请您稍等几秒后再发送，感谢您的理解。"},
+	ErrNoSession:   {"no_session", "抱歉，当前没有进行中的会话，评价未能记录，感谢您的支持。"},
 }
 
 // parseFrame validates one raw frame.
@@ -303,12 +339,31 @@ func (h *Handler) remember(session, id string) bool {
 	return false
 }
 
+// forget drops a client message id whose turn failed.
+func (h *Handler) forget(session, id string) {
+	if id == "" {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := h.seen[session]
+	for i, x := range ids {
+		if x == id {
+			h.seen[session] = append(ids[:i:i], ids[i+1:]...)
+			return
+		}
+	}
+}
+
 type conn struct {
-	h    *Handler
-	ws   *websocket.Conn
-	out  chan any
-	done chan struct{}
-	once sync.Once
+	h          *Handler
+	ws         *websocket.Conn
+	out        chan any
+	done       chan struct{} // closed by goAway: the server drains
+	once       sync.Once
+	writerDone chan struct{} // closed when writeLoop returns
+	ip         string
+	limit      *rate.Limiter
 
 	session string
 	sent    map[string]struct{} // fingerprints of events already written
@@ -316,24 +371,42 @@ type conn struct {
 	mu      sync.Mutex
 }
 
+// goAway asks the connection to stop reading; the reader finishes its turn in flight and
+// the writer then flushes and sends the close frame.
 func (c *conn) goAway() {
-	c.once.Do(func() { close(c.done) })
+	c.once.Do(func() {
+		close(c.done)
+		_ = c.ws.SetReadDeadline(time.Now()) // wakes an idle reader; a busy one checks done
+	})
+}
+
+func (c *conn) draining() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // run owns the connection: the reader runs here, the writer and the bus forwarder in
 // goroutines that end before run returns.
 func (c *conn) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
+	readerDone := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.writeLoop(ctx)
+		defer close(c.writerDone)
+		c.writeLoop(readerDone)
 		cancel()
-		_ = c.ws.Close() // unblock the reader
+		_ = c.ws.Close() // unblock the reader if the writer failed first
 	}()
 	var unsub func()
 	defer func() {
+		close(readerDone) // the writer flushes what the last turn produced, then closes
+		<-c.writerDone
 		cancel()
 		if unsub != nil {
 			unsub()
@@ -344,15 +417,20 @@ func (c *conn) run(ctx context.Context) {
 
 	c.ws.SetReadLimit(1 << 20)
 	c.ws.SetPongHandler(func(string) error {
+		if c.draining() {
+			return c.ws.SetReadDeadline(time.Now())
+		}
 		return c.ws.SetReadDeadline(time.Now().Add(3 * c.h.cfg.PingInterval))
 	})
-	_ = c.ws.SetReadDeadline(time.Now().Add(3 * c.h.cfg.PingInterval))
 	for {
+		_ = c.ws.SetReadDeadline(time.Now().Add(3 * c.h.cfg.PingInterval))
+		if c.draining() { // checked after the deadline is set, so goAway's deadline wins
+			return
+		}
 		mt, raw, err := c.ws.ReadMessage()
 		if err != nil {
 			return
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(3 * c.h.cfg.PingInterval))
 		if mt != websocket.TextMessage {
 			c.fail(ErrBadType, "")
 			continue
@@ -369,67 +447,114 @@ func (c *conn) run(ctx context.Context) {
 			}
 		}
 		if f.Type == "ping" {
-			c.send(ctx, ackEvent{Type: "pong"})
+			c.send(ackEvent{Type: "pong"})
 			continue
 		}
-		if f.Type == "rating" {
-			if c.session != "" {
-				c.h.ratings.WithLabelValues(f.Value).Inc()
-				c.h.logger.Info("end-of-chat rating", "session_id", c.session, "rating", f.Value)
-			}
-			c.send(ctx, ackEvent{Type: "ack", ID: f.ID})
+		if !c.allow() {
+			c.fail(ErrRateLimited, f.ID)
 			continue
 		}
-		if c.session == "" {
-			id := f.Session
-			if f.Type != "resume" || id == "" {
-				id = newSessionID()
-			}
-			ch, cancelSub := c.h.bus.Subscribe(id)
-			unsub = cancelSub
-			c.session = id
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.forward(ctx, ch)
-			}()
-			if !c.start(ctx, f.Type == "resume" && f.Session != "") {
-				return
-			}
-			if f.Type == "resume" {
-				continue
-			}
-		} else if f.Type == "resume" {
-			continue // already attached; a second resume is harmless
-		}
-		if c.h.remember(c.session, f.ID) {
-			c.send(ctx, ackEvent{Type: "ack", ID: f.ID})
-			continue
-		}
-		c.send(ctx, typingEvent{Type: "typing", On: true})
-		choice := ""
-		if f.Type == "choice" {
-			choice = f.Value
-		}
-		events, err := c.h.engine.Turn(ctx, c.session, f.Text, choice)
-		if err != nil {
-			c.h.logger.Error("chat turn failed", "session_id", c.session, "err", err)
-			c.send(ctx, errorEvent{Type: "error", Code: "internal", Text: "抱歉，系统暂时繁忙，请您稍后再试，或拨打95598服务热线。", ID: f.ID})
-		}
-		c.send(ctx, typingEvent{Type: "typing", On: false})
-		for _, ev := range events {
-			c.sendEvent(ctx, ev)
-		}
-		if f.ID != "" {
-			c.send(ctx, ackEvent{Type: "ack", ID: f.ID})
-		}
+		// The turn is detached from the connection: it completes (and is saved) even if
+		// the socket drops or the server drains meanwhile.
+		tctx, tcancel := context.WithTimeout(context.WithoutCancel(ctx), c.h.cfg.TurnTimeout)
+		c.handle(ctx, tctx, f, &unsub, &wg)
+		tcancel()
 	}
+}
+
+// handle answers one valid frame.
+func (c *conn) handle(ctx, tctx context.Context, f Frame, unsub *func(), wg *sync.WaitGroup) {
+	if f.Type == "rating" {
+		c.rate(tctx, f)
+		return
+	}
+	if c.session == "" {
+		id := f.Session
+		if f.Type != "resume" || id == "" {
+			id = newSessionID()
+		}
+		ch, cancelSub := c.h.bus.Subscribe(id)
+		*unsub = cancelSub
+		c.session = id
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.forward(ctx, ch)
+		}()
+		c.start(tctx, f.Type == "resume" && f.Session != "")
+		if f.Type == "resume" {
+			return
+		}
+	} else if f.Type == "resume" {
+		return // already attached; a second resume is harmless
+	}
+	if c.h.remember(c.session, f.ID) {
+		c.send(ackEvent{Type: "ack", ID: f.ID})
+		return
+	}
+	c.send(typingEvent{Type: "typing", On: true})
+	choice := ""
+	if f.Type == "choice" {
+		choice = f.Value
+	}
+	events, err := c.h.engine.Turn(tctx, c.session, f.Text, choice)
+	c.send(typingEvent{Type: "typing", On: false})
+	if err != nil {
+		// The engine's apology (a store outage, a panic) is the error's text; the widget
+		// shows it once and the customer may simply send the message again.
+		c.h.logger.Error("chat turn failed", "session_id", c.session, "err", err)
+		c.h.forget(c.session, f.ID) // the customer's resend must be handled, not deduplicated
+		text := busyText
+		for _, ev := range events {
+			if ev.Type == bot.EventMessage && ev.Text != "" {
+				text = ev.Text
+			}
+		}
+		c.h.errs.WithLabelValues("internal").Inc()
+		c.send(errorEvent{Type: "error", Code: "internal", Text: text, ID: f.ID})
+		return
+	}
+	for _, ev := range events {
+		c.sendEvent(ev)
+	}
+	if f.ID != "" {
+		c.send(ackEvent{Type: "ack", ID: f.ID})
+	}
+}
+
+const busyText = "抱歉，系统暂时繁忙，请您稍后再试，或拨打95598服务热线。"
+
+// rate records the widget's end-of-chat stars on the session.
+func (c *conn) rate(ctx context.Context, f Frame) {
+	if c.session == "" {
+		c.fail(ErrNoSession, f.ID)
+		return
+	}
+	err := c.h.engine.Rate(ctx, c.session, int(f.Value[0]-'0'))
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		c.fail(ErrNoSession, f.ID)
+	case err != nil:
+		c.h.logger.Error("record rating", "session_id", c.session, "err", err)
+		c.h.errs.WithLabelValues("internal").Inc()
+		c.send(errorEvent{Type: "error", Code: "internal", Text: busyText, ID: f.ID})
+	default:
+		c.send(ackEvent{Type: "ack", ID: f.ID})
+	}
+}
+
+// allow takes a token from the connection's and the address's buckets.
+func (c *conn) allow() bool {
+	if !c.limit.Allow() {
+		return false
+	}
+	return c.h.ipLimiter(c.ip).Allow()
 }
 
 // start attaches the connection to its session: the id, the transcript when resuming, and
 // the greeting when the session is new (or expired).
-func (c *conn) start(ctx context.Context, resumed bool) bool {
-	c.send(ctx, sessionEvent{Type: "session", Session: c.session, Resumed: resumed})
+func (c *conn) start(ctx context.Context, resumed bool) {
+	c.send(sessionEvent{Type: "session", Session: c.session, Resumed: resumed})
 	if resumed {
 		hist, err := c.h.engine.History(ctx, c.session)
 		if err != nil {
@@ -438,18 +563,17 @@ func (c *conn) start(ctx context.Context, resumed bool) bool {
 		for _, ev := range hist {
 			c.mark(ev)
 		}
-		c.send(ctx, historyEvent{Type: "history", Events: nonNil(hist)})
+		c.send(historyEvent{Type: "history", Events: nonNil(hist)})
 	}
 	events, err := c.h.engine.Open(ctx, c.session)
 	if err != nil {
 		c.h.logger.Error("open session failed", "session_id", c.session, "err", err)
-		c.send(ctx, errorEvent{Type: "error", Code: "internal", Text: "抱歉，系统暂时繁忙，请您稍后再试，或拨打95598服务热线。"})
-		return true
+		c.send(errorEvent{Type: "error", Code: "internal", Text: busyText})
+		return
 	}
 	for _, ev := range events {
-		c.sendEvent(ctx, ev)
+		c.sendEvent(ev)
 	}
-	return true
 }
 
 func nonNil(evs []bot.Event) []bot.Event {
@@ -471,7 +595,7 @@ func (c *conn) fail(err error, id string) {
 	for sentinel, e := range errorTexts {
 		if errors.Is(err, sentinel) {
 			c.h.errs.WithLabelValues(e.code).Inc()
-			c.send(context.Background(), errorEvent{Type: "error", Code: e.code, Text: e.text, ID: id})
+			c.send(errorEvent{Type: "error", Code: e.code, Text: e.text, ID: id})
 			return
 		}
 	}
@@ -488,7 +612,7 @@ func (c *conn) forward(ctx context.Context, ch <-chan bot.Event) {
 			if !ok {
 				return
 			}
-			c.sendEvent(ctx, ev)
+			c.sendEvent(ev)
 		}
 	}
 }
@@ -515,43 +639,106 @@ func (c *conn) mark(ev bot.Event) bool {
 	return true
 }
 
-func (c *conn) sendEvent(ctx context.Context, ev bot.Event) {
-	if ev.Type == bot.EventMessage && ev.From == bot.FromCustomer {
-		return // the widget shows the customer's own words already
+func (c *conn) sendEvent(ev bot.Event) {
+	if ev.Type == bot.EventMessage && ev.From == bot.FromCustomer || ev.Type == bot.EventRating {
+		return // the widget shows the customer's own words and stars already
 	}
 	if c.mark(ev) {
-		c.send(ctx, ev)
+		c.send(ev)
 	}
 }
 
-func (c *conn) send(ctx context.Context, v any) {
+// send queues v for the writer; it never blocks once the writer has stopped.
+func (c *conn) send(v any) {
 	select {
 	case c.out <- v:
-	case <-ctx.Done():
-	case <-c.done:
+	case <-c.writerDone:
 	}
 }
 
-func (c *conn) writeLoop(ctx context.Context) {
+// writeLoop writes queued frames and pings until the reader is done (then it flushes
+// what is queued and writes a close frame: going-away while draining) or a write fails.
+func (c *conn) writeLoop(readerDone <-chan struct{}) {
 	ping := time.NewTicker(c.h.cfg.PingInterval)
 	defer ping.Stop()
+	write := func(v any) error {
+		_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		return c.ws.WriteJSON(v)
+	}
 	for {
 		select {
-		case <-ctx.Done():
-			return
-		case <-c.done:
-			_ = c.ws.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restarting"), time.Now().Add(time.Second))
+		case <-readerDone:
+			for {
+				select {
+				case v := <-c.out:
+					if write(v) != nil {
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			code, reason := websocket.CloseNormalClosure, ""
+			if c.draining() {
+				code, reason = websocket.CloseGoingAway, "server restarting"
+			}
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 			return
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)); err != nil {
 				return
 			}
 		case v := <-c.out:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if err := c.ws.WriteJSON(v); err != nil {
+			if write(v) != nil {
 				return
 			}
 		}
 	}
+}
+
+// ipLimiter is one client address's bucket and when it was last used.
+type ipLimiter struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// ipLimiter returns the bucket of ip, dropping buckets idle for ten minutes (a full
+// bucket by then) at most once a minute, so the map stays bounded without a goroutine.
+func (h *Handler) ipLimiter(ip string) *rate.Limiter {
+	now := time.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if now.Sub(h.pruned) > time.Minute {
+		for k, l := range h.ips {
+			if now.Sub(l.seen) > 10*time.Minute {
+				delete(h.ips, k)
+			}
+		}
+		h.pruned = now
+	}
+	l, ok := h.ips[ip]
+	if !ok {
+		l = &ipLimiter{lim: rate.NewLimiter(h.cfg.IPRate, h.cfg.IPBurst)}
+		h.ips[ip] = l
+	}
+	l.seen = now
+	return l.lim
+}
+
+// clientIP is the address the per-IP bucket is keyed on.
+func (h *Handler) clientIP(r *http.Request) string {
+	if h.cfg.TrustForwardedFor {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := strings.TrimSpace(first); ip != "" {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

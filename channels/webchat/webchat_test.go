@@ -35,6 +35,9 @@ func (c engine) Turn(ctx context.Context, id, text, choice string) ([]bot.Event,
 func (c engine) History(ctx context.Context, id string) ([]bot.Event, error) {
 	return c.e.History(ctx, id)
 }
+func (c engine) Rate(ctx context.Context, id string, rating int) error {
+	return c.e.Rate(ctx, id, rating)
+}
 
 // newChat serves the chat over the real engine, dialogs and NLU with a memory store.
 func newChat(t *testing.T) (*webchat.Handler, *bot.MemoryBus, string) {

@@ -17,12 +17,23 @@ type Server struct {
 	t    testing.TB
 	port int
 	cmd  *exec.Cmd
+	dir  string // append-only file directory; "" runs without persistence
 }
 
 // Start runs /usr/bin/redis-server and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{t: t, port: FreePort(t)}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartPersistent is Start with an append-only file fsynced on every write, so a Stop
+// (a crash) and Start lose nothing, as with a production Redis configured for durability.
+func StartPersistent(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{t: t, port: FreePort(t), dir: t.TempDir()}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -51,8 +62,13 @@ func (s *Server) Start() {
 	if s.cmd != nil {
 		return
 	}
-	s.cmd = exec.Command("/usr/bin/redis-server", "--port", strconv.Itoa(s.port), "--save", "",
-		"--appendonly", "no", "--bind", "127.0.0.1")
+	args := []string{"--port", strconv.Itoa(s.port), "--save", "", "--bind", "127.0.0.1"}
+	if s.dir != "" {
+		args = append(args, "--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir)
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	s.cmd = exec.Command("/usr/bin/redis-server", args...)
 	if err := s.cmd.Start(); err != nil {
 		s.cmd = nil
 		s.t.Fatalf("start redis-server: %v", err)
