@@ -54,26 +54,17 @@ func DefaultCommitments() Commitments {
 // withDefaults fills zero fields from DefaultCommitments so a partial configuration works.
 func (c Commitments) withDefaults() Commitments {
 	d := DefaultCommitments()
-	durs := []struct{ v, def *time.Duration }{
-		{&c.ArrivalUrban, &d.ArrivalUrban}, {&c.ArrivalRural, &d.ArrivalRural},
-		{&c.ArrivalRemote, &d.ArrivalRemote}, {&c.ComplaintContact, &d.ComplaintContact},
-		{&c.Callback, &d.Callback}, {&c.ArrearsRestore, &d.ArrearsRestore},
-	}
-	for _, x := range durs {
-		if *x.v <= 0 {
-			*x.v = *x.def
-		}
-	}
-	days := []struct{ v, def *int }{
-		{&c.ComplaintResultDays, &d.ComplaintResultDays}, {&c.ReportDays, &d.ReportDays},
-		{&c.SuggestionDays, &d.SuggestionDays}, {&c.PraiseDays, &d.PraiseDays},
-		{&c.ConsultDays, &d.ConsultDays},
-	}
-	for _, x := range days {
-		if *x.v <= 0 {
-			*x.v = *x.def
-		}
-	}
+	orDefault(&c.ArrivalUrban, d.ArrivalUrban)
+	orDefault(&c.ArrivalRural, d.ArrivalRural)
+	orDefault(&c.ArrivalRemote, d.ArrivalRemote)
+	orDefault(&c.ComplaintContact, d.ComplaintContact)
+	orDefault(&c.Callback, d.Callback)
+	orDefault(&c.ArrearsRestore, d.ArrearsRestore)
+	orDefault(&c.ComplaintResultDays, d.ComplaintResultDays)
+	orDefault(&c.ReportDays, d.ReportDays)
+	orDefault(&c.SuggestionDays, d.SuggestionDays)
+	orDefault(&c.PraiseDays, d.PraiseDays)
+	orDefault(&c.ConsultDays, d.ConsultDays)
 	return c
 }
 
@@ -90,6 +81,14 @@ func (c Commitments) Arrival(areaClass string) time.Duration {
 	}
 }
 
+// arrivalEmergency is the crew arrival for a safety hazard: ArrivalEmergency, else urban.
+func (c Commitments) arrivalEmergency() time.Duration {
+	if c.ArrivalEmergency > 0 {
+		return c.ArrivalEmergency
+	}
+	return c.ArrivalUrban
+}
+
 // Due computes a ticket's due time from its kind and fields (area_class for repairs).
 // Working-day deadlines skip Saturdays and Sundays in the configured zone.
 func (c Commitments) Due(kind string, fields map[string]string, from time.Time) time.Time {
@@ -98,10 +97,7 @@ func (c Commitments) Due(kind string, fields map[string]string, from time.Time) 
 	case KindRepair:
 		return from.Add(c.Arrival(strings.TrimSpace(fields["area_class"])))
 	case KindEmergency:
-		if c.ArrivalEmergency > 0 {
-			return from.Add(c.ArrivalEmergency)
-		}
-		return from.Add(c.ArrivalUrban)
+		return from.Add(c.arrivalEmergency())
 	case KindComplaint:
 		return c.addWorkingDays(from, c.ComplaintResultDays)
 	case KindReport:

@@ -75,19 +75,18 @@ func TestOutageLookupDoesNotWaitForTheDoor(t *testing.T) {
 // latest ticket of the step, so a message must follow its own ticket directly.
 func TestEachTicketAnnouncedByItsOwnMessage(t *testing.T) {
 	tests := []struct {
-		name   string
-		agents bool
-		turns  []nlu.Result
-		want   map[string]string // ticket kind → a phrase of the message that names it
+		name  string
+		turns []nlu.Result
+		want  map[string]string // ticket kind → a phrase of the message that names it
 	}{
-		{"angry complaint: callback and complaint", false, []nlu.Result{
+		{"angry complaint: callback and complaint", []nlu.Result{
 			utt("你们乱收电费，我要投诉到12345！上个月电费多收了两百块钱", nlu.IntentComplaint, agit(0.95)),
 			phone("13712345678"),
 		}, map[string]string{KindCallback: "已为您登记回电", KindComplaint: "登记为投诉"}},
-		{"angry complaint with the phone at once", false, []nlu.Result{
+		{"angry complaint with the phone at once", []nlu.Result{
 			utt("气死我了，抄表员骂人，我要投诉，我电话13712345678", nlu.IntentComplaint, agit(0.95), ent(nlu.EntityPhone, "13712345678")),
 		}, map[string]string{KindCallback: "已为您登记回电", KindComplaint: "登记为投诉"}},
-		{"praise in passing, then the paid electrician", false, []nlu.Result{
+		{"praise in passing, then the paid electrician", []nlu.Result{
 			outage("电闸掉了推不上去", ent(nlu.EntityScope, nlu.ScopeSelf), ent(nlu.EntityAddress, "解放路88号"), ent(nlu.EntityName, "刘")),
 			no("还是合不上"),
 			yes("需要"),
@@ -97,9 +96,7 @@ func TestEachTicketAnnouncedByItsOwnMessage(t *testing.T) {
 	idRe := regexp.MustCompile(`T\d{4}`)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld()
-			w.agents = tc.agents
-			s := newSession(t, w)
+			s := newSession(t, newWorld())
 			for _, p := range tc.turns {
 				s.say(p)
 			}
@@ -128,54 +125,49 @@ func TestEachTicketAnnouncedByItsOwnMessage(t *testing.T) {
 // the next step; advice already followed is never given again.
 func TestSwitchResetOutcomes(t *testing.T) {
 	tripsAtOnce := outage("家里漏电保护器跳了,我推上去它马上又掉下来", pol(nlu.PolarityYes), ent(nlu.EntityScope, nlu.ScopeSelf))
-	tests := []struct {
-		name  string
-		turns []exch
-	}{
-		{"trips at once: straight to unplugging, then the electrician, declined for their own", []exch{
+	tests := []scenario{
+		{"trips at once: straight to unplugging, then the electrician, declined for their own", false, []exch{
 			{in: tripsAtOnce, expect: ExpectRestored, has: []string{"插头全部拔下"}, not: []string{"大功率电器关掉"}},
 			{in: outage("电器插头全拔了,推上去还是跳"), expect: ExpectConfirm, has: []string{"有偿服务"}, not: []string{"插头全部拔下"}},
 			{in: utt("那我自己找个电工来看看吧", "", conf(0.76)), expect: ExpectMenu, has: []string{"请您联系有资质的电工"}, acts: []string{"resolved:info"}},
 		}},
-		{"unplugged already at the reset question: no second unplug advice", []exch{
+		{"unplugged already at the reset question: no second unplug advice", false, []exch{
 			{in: outage("家里跳闸了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectRestored, has: []string{"大功率电器"}},
 			{in: outage("插头都拔了,推上去还是啪一下就跳"), expect: ExpectConfirm, not: []string{"插头全部拔下"}},
 		}},
-		{"unplugged already at the breaker question", []exch{
+		{"unplugged already at the breaker question", false, []exch{
 			{in: outage("就我家没电了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: outage("对,漏保跳了,插头都拔光了,一合上还是跳", pol(nlu.PolarityYes)), expect: ExpectConfirm, has: []string{"有偿服务"}},
 		}},
-		{"stays up but still dark: not a trip, on to the fuse", []exch{
+		{"stays up but still dark: not a trip, on to the fuse", false, []exch{
 			{in: outage("家里跳闸了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectRestored},
 			{in: outage("推上去还是没电", pol(nlu.PolarityNo)), expect: ExpectFuse, has: []string{"不再掉下来"}, not: []string{"插头"}},
 			{in: no("没有保险丝"), expect: ExpectPrepaid},
 			{in: no("不是插卡表"), expect: ExpectAddress, has: []string{"电表前"}},
 		}},
-		{"the 还是没电 quick reply means the switch held", []exch{
+		{"the 还是没电 quick reply means the switch held", false, []exch{
 			{in: outage("家里跳闸了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectRestored},
 			{in: no("还是没电"), expect: ExpectFuse},
 		}},
-		{"said in the first sentence: stays up and dark", []exch{
+		{"said in the first sentence: stays up and dark", false, []exch{
 			{in: outage("跳闸了，我推上去了还是没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectFuse, has: []string{"不再掉下来"}, not: []string{"大功率"}},
 		}},
-		{"asking for the electrician after all", []exch{
+		{"asking for the electrician after all", false, []exch{
 			{in: tripsAtOnce, expect: ExpectRestored},
 			{in: no("还是合不上"), expect: ExpectConfirm},
 			{in: yes("要的，帮我找个电工"), expect: ExpectAddress},
 		}},
-		{"a weak human reading of a yes to the electrician offer is the yes", []exch{
+		{"a weak human reading of a yes to the electrician offer is the yes", false, []exch{
 			{in: tripsAtOnce, expect: ExpectRestored},
 			{in: no("还是合不上"), expect: ExpectConfirm},
 			{in: utt("要的，帮我找个电工", nlu.IntentHumanAgent, conf(0.457), pol(nlu.PolarityYes)), expect: ExpectAddress},
 		}},
-		{"a clear request for a human at a yes/no question still goes to a human", []exch{
+		{"a clear request for a human at a yes/no question still goes to a human", false, []exch{
 			{in: tripsAtOnce, expect: ExpectRestored},
 			{in: utt("不用了，帮我转人工", nlu.IntentHumanAgent, conf(0.6), pol(nlu.PolarityNo)), expect: ExpectPhone, acts: []string{"handoff:normal"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runScenario(t, newWorld(), tc.turns) })
-	}
+	runScenarios(t, tests)
 }
 
 func TestRepairDetailTellsTheSwitchHeld(t *testing.T) {
@@ -192,11 +184,8 @@ func TestRepairDetailTellsTheSwitchHeld(t *testing.T) {
 // TestResumeSuspendedCase: a case left for another topic goes on where it stopped.
 func TestResumeSuspendedCase(t *testing.T) {
 	toBill := utt("先不说这个，帮我查下电费", nlu.IntentBillQuery, conf(1), ent(nlu.EntityAccount, "3100123456"))
-	tests := []struct {
-		name  string
-		turns []exch
-	}{
-		{"resumed in words at the menu, answers kept", []exch{
+	tests := []scenario{
+		{"resumed in words at the menu, answers kept", false, []exch{
 			{in: outage("家里没电了"), expect: ExpectScope},
 			{in: scope("就我家", nlu.ScopeSelf), expect: ExpectBreaker},
 			{in: no("没跳"), expect: ExpectFuse},
@@ -205,41 +194,39 @@ func TestResumeSuspendedCase(t *testing.T) {
 			{in: utt("刚才停电的事还没说完", nlu.IntentOutageInfo, conf(0.63)), expect: ExpectFuse, has: []string{"接着办理", "保险丝"}, not: []string{"只有您家没电"}},
 			{in: no("没有保险丝"), expect: ExpectPrepaid},
 		}},
-		{"resumed by asking for the same service again", []exch{
+		{"resumed by asking for the same service again", false, []exch{
 			{in: outage("家里没电了"), expect: ExpectScope},
 			{in: scope("就我家", nlu.ScopeSelf), expect: ExpectBreaker},
 			{in: toBill, expect: ExpectVerify},
 			{in: utt("张三", "", ent(nlu.EntityName, "张三")), expect: ExpectMenu, acts: []string{"resolved:info"}},
 			{in: outage("我家还是没电呢"), expect: ExpectBreaker, has: []string{"接着办理", "空气开关"}, not: []string{"只有您家没电", "非常抱歉"}},
 		}},
-		{"resumed mid bill, the bill dropped", []exch{
+		{"resumed mid bill, the bill dropped", false, []exch{
 			{in: outage("家里没电了"), expect: ExpectScope},
 			{in: scope("就我家", nlu.ScopeSelf), expect: ExpectBreaker},
 			{in: toBill, expect: ExpectVerify},
 			{in: utt("等等，接着说刚才停电的事", "", conf(0.4)), expect: ExpectBreaker, has: []string{"接着办理"}},
 		}},
-		{"the quick reply resumes", []exch{
+		{"the quick reply resumes", false, []exch{
 			{in: utt("我要投诉", nlu.IntentComplaint), expect: ExpectDetail},
 			{in: utt("抄表员态度很差还骂人，上周三的事", nlu.IntentComplaint), expect: ExpectName},
 			{in: utt("我先问一下电费怎么交", nlu.IntentPayment), expect: ExpectMenu, has: []string{"投诉还没有办完"}, acts: []string{"resolved:info"}},
 			{in: utt("继续刚才的事", "", conf(0.3)), expect: ExpectName, has: []string{"接着办理您刚才的投诉"}},
 			{in: name("姓刘", "刘"), expect: ExpectPhone},
 		}},
-		{"a case given up is not offered again", []exch{
+		{"a case given up is not offered again", false, []exch{
 			{in: outage("家里没电了"), expect: ExpectScope},
 			{in: utt("算了不修了，查下电费吧", nlu.IntentBillQuery, ent(nlu.EntityAccount, "3100123456")), expect: ExpectVerify},
 			{in: utt("张三", "", ent(nlu.EntityName, "张三")), expect: ExpectMenu, not: []string{"还没有办完"}, acts: []string{"resolved:info"}},
 		}},
-		{"刚才 about something else is not a resume", []exch{
+		{"刚才 about something else is not a resume", false, []exch{
 			{in: outage("家里没电了"), expect: ExpectScope},
 			{in: toBill, expect: ExpectVerify},
 			{in: utt("张三", "", ent(nlu.EntityName, "张三")), expect: ExpectMenu, acts: []string{"resolved:info"}},
 			{in: utt("刚才说的欠费怎么交", nlu.IntentPayment), expect: ExpectMenu, not: []string{"接着办理"}, acts: []string{"resolved:info"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runScenario(t, newWorld(), tc.turns) })
-	}
+	runScenarios(t, tests)
 }
 
 func TestResumeKeepsSlotsAndFacts(t *testing.T) {

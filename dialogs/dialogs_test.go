@@ -18,45 +18,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/")
 
-// exch is one customer turn and what must follow it.
-type exch struct {
-	in     nlu.Result
-	expect string   // expect slot of the last message
-	has    []string // substrings of the step's messages
-	not    []string // substrings that must not appear
-	acts   []string // the non-message actions, exactly and in order
-}
-
-const anyExpect = "*"
-
-func runScenario(t *testing.T, w *fakeWorld, turns []exch) *session {
-	t.Helper()
-	s := newSession(t, w)
-	for i, x := range turns {
-		acts := s.say(x.in)
-		var effects []string
-		for _, k := range kinds(acts) {
-			if k != "say" {
-				effects = append(effects, k)
-			}
-		}
-		msg := func() string { return "turn " + itoa(i) + " " + x.in.Text + "\n" + s.transcript() }
-		if x.expect != anyExpect {
-			require.Equal(t, x.expect, s.expect(), msg())
-		}
-		for _, h := range x.has {
-			require.Contains(t, s.text(), h, msg())
-		}
-		for _, n := range x.not {
-			require.NotContains(t, s.text(), n, msg())
-		}
-		require.Equal(t, x.acts, effects, msg())
-	}
-	return s
-}
-
-func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
-
 var (
 	yes    = func(text string) nlu.Result { return utt(text, nlu.IntentAffirm, pol(nlu.PolarityYes)) }
 	no     = func(text string) nlu.Result { return utt(text, nlu.IntentDeny, pol(nlu.PolarityNo)) }
@@ -73,12 +34,8 @@ var (
 )
 
 func TestFaultTriage(t *testing.T) {
-	tests := []struct {
-		name  string
-		world func(*fakeWorld)
-		turns []exch
-	}{
-		{"breaker fixed: self service", nil, []exch{
+	tests := []scenario{
+		{"breaker fixed: self service", false, []exch{
 			{in: outage("我家没电了"), expect: ExpectScope, has: []string{"只有您家没电，还是整栋楼、整个小区或整个村都停电了？"}},
 			{in: scope("只有我家停了,对门有电", nlu.ScopeSelf), expect: ExpectBreaker, has: []string{"空气开关"}},
 			{in: utt("空开确实跳了", nlu.IntentPowerOutage, pol(nlu.PolarityYes)), expect: ExpectRestored, has: []string{"大功率电器", "往上推"}},
@@ -86,7 +43,7 @@ func TestFaultTriage(t *testing.T) {
 			{in: bye, expect: ExpectSatisfaction, has: []string{"评价"}},
 			{in: utt("满意", ""), expect: ExpectNone, acts: []string{"end"}},
 		}},
-		{"trips again: unplug, then in-home wiring, paid electrician", nil, []exch{
+		{"trips again: unplug, then in-home wiring, paid electrician", false, []exch{
 			{in: outage("家里跳闸了", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectRestored, has: []string{"往上推"}},
 			{in: utt("一推上去又跳了", nlu.IntentPowerOutage, pol(nlu.PolarityYes)), expect: ExpectRestored, has: []string{"一件一件"}},
 			{in: no("还是合不上"), expect: ExpectConfirm, has: []string{"有偿服务", "电表以后的线路属于客户"}},
@@ -95,18 +52,18 @@ func TestFaultTriage(t *testing.T) {
 			{in: name("我叫刘明", "刘明"), expect: ExpectPhone},
 			{in: phone("13712345678"), expect: ExpectMenu, has: []string{"有偿电工服务"}, acts: []string{"ticket:consult", "resolved:ticket"}},
 		}},
-		{"in-home fault, electrician declined", nil, []exch{
+		{"in-home fault, electrician declined", false, []exch{
 			{in: outage("电闸掉了推不上去", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectRestored, has: []string{"一件一件"}},
 			{in: no("还是不行"), expect: ExpectConfirm, has: []string{"有偿"}},
 			{in: no("不用了"), expect: ExpectMenu, acts: []string{"resolved:info"}},
 		}},
-		{"fuse blown and replaced", nil, []exch{
+		{"fuse blown and replaced", false, []exch{
 			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: no("没跳"), expect: ExpectFuse},
 			{in: yes("保险丝烧断了"), expect: ExpectRestored, has: []string{"铜丝"}},
 			{in: yes("换好了，有电了"), expect: ExpectMenu, acts: []string{"resolved:self_service"}},
 		}},
-		{"prepaid out of credit, still dark: meter-side repair", nil, []exch{
+		{"prepaid out of credit, still dark: meter-side repair", false, []exch{
 			{in: outage("插卡表没钱了，停电了"), expect: ExpectRestored, has: []string{"24小时"}},
 			{in: no("充了还是没电"), expect: ExpectAddress, has: []string{"电表前的供电线路"}},
 			{in: addr("李家村三组12号"), expect: ExpectName},
@@ -114,7 +71,7 @@ func TestFaultTriage(t *testing.T) {
 			{in: phone("13712345678"), expect: ExpectConfirm, has: []string{"李家村三组12号", "王先生/女士"}},
 			{in: yes("对"), expect: ExpectMenu, has: []string{"90分钟"}, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
-		{"all checks negative: repair ticket (public persona repair_ticket)", nil, []exch{
+		{"all checks negative: repair ticket (public persona repair_ticket)", false, []exch{
 			{in: outage("家里没电"), expect: ExpectScope},
 			{in: utt("就我家", "", conf(0.3)), expect: ExpectBreaker},
 			{in: no("没有跳"), expect: ExpectFuse},
@@ -125,25 +82,25 @@ func TestFaultTriage(t *testing.T) {
 			{in: utt("13712345678", ""), expect: ExpectConfirm},
 			{in: yes("对"), expect: ExpectMenu, has: []string{"45分钟"}, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
-		{"area with a known outage: consult record, no repair", nil, []exch{
+		{"area with a known outage: consult record, no repair", false, []exch{
 			{in: outage("我们小区整个都停电了"), expect: ExpectAddress},
 			{in: utt("翠湖小区5栋", ""), expect: ExpectMenu, has: []string{"线路检修", "敬请谅解", "不用再另外报修"},
 				acts: []string{"outage", "ticket:consult", "resolved:info"}},
 		}},
-		{"building without a known outage: repair", nil, []exch{
+		{"building without a known outage: repair", false, []exch{
 			{in: outage("整栋楼都没电了"), expect: ExpectAddress},
 			{in: addr("光明路1号"), expect: ExpectName, has: []string{"没有查到"}},
 			{in: utt("不想说", nlu.IntentDeny, pol(nlu.PolarityNo)), expect: ExpectPhone},
 			{in: phone("13712345678"), expect: ExpectConfirm},
 			{in: yes("是的"), expect: ExpectMenu, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
-		{"scope unknown twice: lookup then self-check", nil, []exch{
+		{"scope unknown twice: lookup then self-check", false, []exch{
 			{in: outage("没电了"), expect: ExpectScope},
 			{in: dunno, expect: ExpectScope, has: []string{"邻居家"}},
 			{in: dunno, expect: ExpectAddress},
 			{in: addr("光明路1号"), expect: ExpectBreaker},
 		}},
-		{"several slots at once are never asked again", nil, []exch{
+		{"several slots at once are never asked again", false, []exch{
 			{in: outage("我家没电了，就我家，开关没跳，地址解放路88号，我姓刘，电话13712345678",
 				ent(nlu.EntityScope, nlu.ScopeSelf), ent(nlu.EntityAddress, "解放路88号"), ent(nlu.EntityName, "刘"), ent(nlu.EntityPhone, "13712345678")),
 				expect: ExpectBreaker},
@@ -152,18 +109,18 @@ func TestFaultTriage(t *testing.T) {
 			{in: no("不是"), expect: ExpectConfirm, has: []string{"解放路88号", "13712345678"}},
 			{in: yes("对"), expect: ExpectMenu, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
-		{"不知道 gets a simpler explanation, not a repeat", nil, []exch{
+		{"不知道 gets a simpler explanation, not a repeat", false, []exch{
 			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("看不懂", ""), expect: ExpectBreaker, has: []string{"朝下"}},
 			{in: utt("还是不知道", ""), expect: ExpectFuse},
 		}},
-		{"confirm denied: correct the phone", nil, []exch{
+		{"confirm denied: correct the phone", false, []exch{
 			{in: outage("整个小区都停了", ent(nlu.EntityAddress, "光明路1号"), ent(nlu.EntityName, "刘"), ent(nlu.EntityPhone, "13712345678")), expect: ExpectConfirm},
 			{in: no("不对"), expect: ExpectDetail, has: []string{"哪一项"}},
 			{in: utt("电话错了，是13900001111", ""), expect: ExpectConfirm, has: []string{"13900001111"}},
 			{in: yes("对了"), expect: ExpectMenu, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
-		{"checks the customer cannot do: repair without guessing the cause", nil, []exch{
+		{"checks the customer cannot do: repair without guessing the cause", false, []exch{
 			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: dunno, expect: ExpectBreaker},
 			{in: dunno, expect: ExpectFuse},
@@ -171,31 +128,23 @@ func TestFaultTriage(t *testing.T) {
 			{in: no("不是"), expect: ExpectAddress, has: []string{"暂时确定不了原因"}, not: []string{"都没有问题"}},
 			{in: utt("建设路和和平路路口", "", ent(nlu.EntityAddress, "建设路和和平路")), expect: ExpectName},
 		}},
-		{"dialect and fooled polarity: 莫得跳 / 好好的 read as no", nil, []exch{
+		{"dialect and fooled polarity: 莫得跳 / 好好的 read as no", false, []exch{
 			{in: outage("屋头没得电了，邻居有电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("莫得跳,闸刀好好的", nlu.IntentDeny, pol(nlu.PolarityYes), conf(0.7)), expect: ExpectFuse},
 			{in: utt("打开看了，保险丝烧断了", nlu.IntentPowerOutage, pol(nlu.PolarityYes)), expect: ExpectRestored},
 			{in: utt("换了根新保险丝,电来了", nlu.IntentPowerOutage, conf(0.85)), expect: ExpectMenu, acts: []string{"resolved:self_service"}},
 		}},
-		{"a tripped switch is not a hazard during the self-check", nil, []exch{
+		{"a tripped switch is not a hazard during the self-check", false, []exch{
 			{in: outage("家里没电了，邻居家有电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("找着了,门口那个盒子里有个开关掉下来了", nlu.IntentSafetyHazard, conf(0.893)), expect: ExpectRestored},
 		}},
-		{"address asked at most twice", nil, []exch{
+		{"address asked at most twice", false, []exch{
 			{in: outage("整栋楼停电了"), expect: ExpectAddress},
 			{in: dunno, expect: ExpectAddress},
 			{in: dunno, expect: ExpectName, has: []string{"地址暂时不确定"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld()
-			if tc.world != nil {
-				tc.world(w)
-			}
-			runScenario(t, w, tc.turns)
-		})
-	}
+	runScenarios(t, tests)
 }
 
 func TestRepairTicketFields(t *testing.T) {
@@ -220,99 +169,82 @@ func TestRepairTicketFields(t *testing.T) {
 }
 
 func TestSafety(t *testing.T) {
-	tests := []struct {
-		name  string
-		turns []exch
-	}{
-		{"fallen wire: advice first, then address, phone, emergency", []exch{
+	tests := []scenario{
+		{"fallen wire: advice first, then address, phone, emergency", false, []exch{
 			{in: utt("路边电线断了掉地上,还在冒火花", nlu.IntentSafetyHazard), expect: ExpectAddress, has: []string{"8米", "119", "不要用手"}},
 			{in: utt("人民路和中山路路口", ""), expect: ExpectPhone},
 			{in: phone("13712345678"), expect: ExpectNone, has: []string{"紧急抢修", "45分钟"}, acts: []string{"ticket:emergency", "handoff:emergency"}},
 		}},
-		{"hazard in the middle of a fault dialog, address carried over", []exch{
+		{"hazard in the middle of a fault dialog, address carried over", false, []exch{
 			{in: outage("整栋楼没电了", ent(nlu.EntityAddress, "光明路1号")), expect: ExpectName},
 			{in: utt("楼下电线在冒火花", nlu.IntentSafetyHazard, conf(0.6)), expect: ExpectPhone, has: []string{"8米"}},
 			{in: phone("13712345678"), expect: ExpectNone, acts: []string{"ticket:emergency", "handoff:emergency"}},
 		}},
-		{"hazard during a detail answer still wins", []exch{
+		{"hazard during a detail answer still wins", false, []exch{
 			{in: utt("我要投诉", nlu.IntentComplaint), expect: ExpectDetail},
 			{in: utt("有人触电了", nlu.IntentSafetyHazard, ent(nlu.EntityAddress, "建设路3号"), ent(nlu.EntityPhone, "13712345678")),
 				expect: ExpectNone, has: []string{"8米"}, acts: []string{"ticket:emergency", "handoff:emergency"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runScenario(t, newWorld(), tc.turns) })
-	}
+	runScenarios(t, tests)
 }
 
 func TestQualityOutageInfoStatusKnowledge(t *testing.T) {
-	tests := []struct {
-		name  string
-		world func(*fakeWorld)
-		turns []exch
-	}{
-		{"power quality: voltage repair ticket", nil, []exch{
+	tests := []scenario{
+		{"power quality: voltage repair ticket", false, []exch{
 			{in: utt("家里电压不稳，灯一直闪", nlu.IntentPowerQuality), expect: ExpectAddress, has: []string{"贵重电器"}},
 			{in: addr("建设路3号"), expect: ExpectName},
 			{in: name("姓陈", "陈"), expect: ExpectPhone},
 			{in: phone("13712345678"), expect: ExpectConfirm},
 			{in: yes("对"), expect: ExpectMenu, has: []string{"电压问题工单"}, acts: []string{"ticket:repair", "resolved:ticket"}},
 		}},
-		{"outage info: upcoming planned outage", nil, []exch{
+		{"outage info: upcoming planned outage", false, []exch{
 			{in: utt("阳光花园最近停电吗", nlu.IntentOutageInfo, ent(nlu.EntityAddress, "阳光花园")), expect: ExpectMenu,
 				has: []string{"变压器更换", "后天"[:0], "停电安排"}, acts: []string{"outage", "resolved:info"}},
 		}},
-		{"outage info by account", nil, []exch{
+		{"outage info by account", false, []exch{
 			{in: utt("查一下停电信息", nlu.IntentOutageInfo), expect: ExpectAddress, has: []string{"户号"}},
 			{in: utt("3100999999", "", ent(nlu.EntityAccount, "3100999999")), expect: ExpectMenu, has: []string{"阳光花园"}, acts: []string{"outage", "resolved:info"}},
 		}},
-		{"outage info: none known, repair offered and taken, address kept", nil, []exch{
+		{"outage info: none known, repair offered and taken, address kept", false, []exch{
 			{in: utt("光明路1号什么时候来电", nlu.IntentOutageInfo, ent(nlu.EntityAddress, "光明路1号")), expect: ExpectConfirm, has: []string{"没有查到"}},
 			{in: yes("需要报修"), expect: ExpectScope, not: []string{"详细地址"}},
 		}},
-		{"outage info: none known, no repair wanted", nil, []exch{
+		{"outage info: none known, no repair wanted", false, []exch{
 			{in: utt("光明路1号停电吗", nlu.IntentOutageInfo, ent(nlu.EntityAddress, "光明路1号")), expect: ExpectConfirm},
 			{in: no("不需要"), expect: ExpectMenu, acts: []string{"resolved:info"}},
 		}},
-		{"ticket status by id", nil, []exch{
+		{"ticket status by id", false, []exch{
 			{in: utt("查一下工单R20261120001的进度", nlu.IntentTicketStatus, ent(nlu.EntityTicketID, "R20261120001")), expect: ExpectMenu,
 				has: []string{"已派工", "今天14:40"}, acts: []string{"resolved:info"}},
 		}},
-		{"ticket status by phone after an unknown id", nil, []exch{
+		{"ticket status by phone after an unknown id", false, []exch{
 			{in: utt("我的报修到哪了", nlu.IntentTicketStatus), expect: ExpectTicketID},
 			{in: utt("X123456", ""), expect: ExpectTicketID, has: []string{"没有查到"}},
 			{in: utt("13700000000", "", ent(nlu.EntityPhone, "13700000000")), expect: ExpectMenu, has: []string{"R20261120001"}, acts: []string{"resolved:info"}},
 		}},
-		{"ticket status not found twice: human suggested", nil, []exch{
+		{"ticket status not found twice: human suggested", false, []exch{
 			{in: utt("工单进度", nlu.IntentTicketStatus), expect: ExpectTicketID},
 			{in: utt("A99999", ""), expect: ExpectTicketID},
 			{in: utt("B88888", ""), expect: ExpectMenu, has: []string{"转人工"}},
 		}},
-		{"payment without a keyword gets the default payment answer", nil, []exch{
+		{"payment without a keyword gets the default payment answer", false, []exch{
 			{in: utt("能在手机上弄吗", nlu.IntentPayment), expect: ExpectMenu, has: []string{"支付宝"}, acts: []string{"resolved:info"}},
 		}},
-		{"payment answered from the knowledge file", nil, []exch{
+		{"payment answered from the knowledge file", false, []exch{
 			{in: utt("电费怎么交", nlu.IntentPayment), expect: ExpectMenu, has: []string{"网上国网"}, acts: []string{"resolved:info"}},
 		}},
-		{"business without keywords: topic choices, then answer", nil, []exch{
+		{"business without keywords: topic choices, then answer", false, []exch{
 			{in: utt("我想办个业务", nlu.IntentBusiness), expect: ExpectDetail, has: []string{"哪一项业务"}},
 			{in: utt("过户", ""), expect: ExpectMenu, has: []string{"新户主"}, acts: []string{"resolved:info"}},
 		}},
-		{"business unknown twice: human suggested", nil, []exch{
+		{"business unknown twice: human suggested", false, []exch{
 			{in: utt("办业务", nlu.IntentBusiness), expect: ExpectDetail},
 			{in: garbage, expect: ExpectDetail},
 			{in: garbage, expect: ExpectMenu, has: []string{"转人工"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld()
-			if tc.world != nil {
-				tc.world(w)
-			}
-			runScenario(t, w, tc.turns)
-		})
-	}
+	runScenarios(t, tests)
 }
 
 func TestIntake(t *testing.T) {
@@ -366,54 +298,45 @@ func TestIntake(t *testing.T) {
 
 func TestBillNeverDisclosedBeforeVerification(t *testing.T) {
 	secrets := []string{"112.30", "56.70", "213", "张三", "13800138000", "解放路"}
-	tests := []struct {
-		name  string
-		turns []exch
-	}{
-		{"account, wrong then right name", []exch{
+	tests := []scenario{
+		{"account, wrong then right name", false, []exch{
 			{in: utt("查一下电费", nlu.IntentBillQuery), expect: ExpectAccount},
 			{in: utt("3100123456", "", ent(nlu.EntityAccount, "3100123456")), expect: ExpectVerify, not: secrets},
 			{in: utt("王五", "", ent(nlu.EntityName, "王五")), expect: ExpectVerify, not: secrets},
 			{in: utt("张三", "", ent(nlu.EntityName, "张三")), expect: ExpectMenu, has: []string{"112.30", "56.70", "24小时"}, acts: []string{"resolved:info"}},
 		}},
-		{"last four digits of the phone", []exch{
+		{"last four digits of the phone", false, []exch{
 			{in: utt("户号3100123456欠多少电费", nlu.IntentBillQuery, ent(nlu.EntityAccount, "3100123456")), expect: ExpectVerify, not: secrets},
 			{in: utt("8000", "", ent(nlu.EntityNumber, "8000")), expect: ExpectMenu, has: []string{"112.30"}, acts: []string{"resolved:info"}},
 		}},
-		{"three failures: nothing disclosed, human offered", []exch{
+		{"three failures: nothing disclosed, human offered", false, []exch{
 			{in: utt("查电费", nlu.IntentBillQuery, ent(nlu.EntityAccount, "3100123456")), expect: ExpectVerify},
 			{in: utt("1234", ""), expect: ExpectVerify, not: secrets},
 			{in: dunno, expect: ExpectVerify, not: secrets},
 			{in: utt("李四", "", ent(nlu.EntityName, "李四")), expect: ExpectPhone, not: secrets, acts: []string{"handoff:normal"}},
 			{in: utt("再查一下电费", nlu.IntentBillQuery), expect: anyExpect, not: secrets},
 		}},
-		{"found by phone: only the name verifies", []exch{
+		{"found by phone: only the name verifies", false, []exch{
 			{in: utt("查电费，我手机13800138000", nlu.IntentBillQuery, ent(nlu.EntityPhone, "13800138000")), expect: ExpectVerify},
 			{in: utt("8000", ""), expect: ExpectVerify, not: secrets},
 			{in: utt("户主是张三", ""), expect: ExpectMenu, has: []string{"112.30"}, acts: []string{"resolved:info"}},
 		}},
-		{"unknown account twice", []exch{
+		{"unknown account twice", false, []exch{
 			{in: utt("查电费", nlu.IntentBillQuery), expect: ExpectAccount},
 			{in: utt("1111111111", "", ent(nlu.EntityAccount, "1111111111")), expect: ExpectAccount, has: []string{"没有查到"}},
 			{in: utt("2222222222", "", ent(nlu.EntityAccount, "2222222222")), expect: ExpectMenu, has: []string{"网上国网"}},
 		}},
-		{"prepaid balance after verification", []exch{
+		{"prepaid balance after verification", false, []exch{
 			{in: utt("我的电费余额还有多少", nlu.IntentBillQuery, ent(nlu.EntityAccount, "3100999999")), expect: ExpectVerify, not: []string{"12.50"}},
 			{in: utt("2222", ""), expect: ExpectMenu, has: []string{"余额12.50元", "预付费"}, acts: []string{"resolved:info"}},
 			{in: utt("再查一下电费", nlu.IntentBillQuery), expect: ExpectMenu, has: []string{"12.50"}, acts: []string{"resolved:info"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runScenario(t, newWorld(), tc.turns) })
-	}
+	runScenarios(t, tests)
 }
 
 func TestHandoff(t *testing.T) {
-	tests := []struct {
-		name   string
-		agents bool
-		turns  []exch
-	}{
+	tests := []scenario{
 		{"ask_human: handoff within one turn, callback after the phone", false, []exch{
 			{in: utt("转人工", nlu.IntentHumanAgent), expect: ExpectPhone, has: []string{"正在为您转接人工客服", "可留下联系电话"}, acts: []string{"handoff:normal"}},
 			{in: utt("13712345678", ""), expect: ExpectNone, has: []string{"回电"}, acts: []string{"ticket:callback"}},
@@ -445,70 +368,59 @@ func TestHandoff(t *testing.T) {
 			{in: phone("13712345678"), expect: ExpectNone, acts: []string{"ticket:callback"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld()
-			w.agents = tc.agents
-			runScenario(t, w, tc.turns)
-		})
-	}
+	runScenarios(t, tests)
 }
 
 func TestTopicSwitchAndClosing(t *testing.T) {
-	tests := []struct {
-		name  string
-		turns []exch
-	}{
-		{"fault interrupted by a bill query; phone carried over", []exch{
+	tests := []scenario{
+		{"fault interrupted by a bill query; phone carried over", false, []exch{
 			{in: outage("没电了", ent(nlu.EntityPhone, "13800138000")), expect: ExpectScope},
 			{in: utt("先帮我查下电费吧", nlu.IntentBillQuery, conf(0.95)), expect: ExpectVerify},
 		}},
-		{"a confident payment reading of a prepaid answer is still the answer", []exch{
+		{"a confident payment reading of a prepaid answer is still the answer", false, []exch{
 			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: no("没跳"), expect: ExpectFuse},
 			{in: no("没有"), expect: ExpectPrepaid},
 			{in: utt("不是插卡的,我们是每个月交电费", nlu.IntentPayment, conf(0.99), pol(nlu.PolarityNo)), expect: ExpectAddress},
 		}},
-		{"a complaint outweighs a yes/no answer", []exch{
+		{"a complaint outweighs a yes/no answer", false, []exch{
 			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("没有，我要投诉你们", nlu.IntentComplaint, conf(0.95), pol(nlu.PolarityNo)), expect: ExpectDetail},
 		}},
-		{"a weak other intent during a yes/no answer is an answer", []exch{
+		{"a weak other intent during a yes/no answer is an answer", false, []exch{
 			{in: outage("就我家没电", ent(nlu.EntityScope, nlu.ScopeSelf)), expect: ExpectBreaker},
 			{in: utt("没有跳，是不是要交钱", nlu.IntentPayment, conf(0.75), pol(nlu.PolarityNo)), expect: ExpectFuse},
 		}},
-		{"complaint detail is free text, not a switch", []exch{
+		{"complaint detail is free text, not a switch", false, []exch{
 			{in: utt("我要投诉", nlu.IntentComplaint), expect: ExpectDetail},
 			{in: utt("停电三天了都没人来修", nlu.IntentPowerOutage, conf(0.9)), expect: ExpectName},
 		}},
-		{"switch from complaint to suggestion", []exch{
+		{"switch from complaint to suggestion", false, []exch{
 			{in: utt("我要投诉", nlu.IntentComplaint), expect: ExpectDetail},
 			{in: utt("算了，我提个建议吧", nlu.IntentSuggestion, conf(0.95)), expect: ExpectDetail, has: []string{"宝贵建议"}},
 		}},
-		{"goodbye in the middle: one satisfaction question, then end", []exch{
+		{"goodbye in the middle: one satisfaction question, then end", false, []exch{
 			{in: outage("整栋楼停电了"), expect: ExpectAddress},
 			{in: utt("算了，再见", nlu.IntentGoodbye), expect: ExpectSatisfaction},
 			{in: utt("一般", ""), expect: ExpectNone, acts: []string{"end"}},
 		}},
-		{"a new need at the satisfaction question, then goodbye ends without asking again", []exch{
+		{"a new need at the satisfaction question, then goodbye ends without asking again", false, []exch{
 			{in: bye, expect: ExpectSatisfaction},
 			{in: utt("对了，电费怎么交", nlu.IntentPayment, conf(0.9)), expect: ExpectMenu, acts: []string{"resolved:info"}},
 			{in: bye, expect: ExpectNone, acts: []string{"end"}},
 		}},
-		{"unclear rating still ends", []exch{
+		{"unclear rating still ends", false, []exch{
 			{in: utt("谢谢", nlu.IntentThanks), expect: ExpectSatisfaction},
 			{in: utt("嗯嗯", ""), expect: ExpectNone, acts: []string{"end"}},
 		}},
-		{"greet at the menu", []exch{
+		{"greet at the menu", false, []exch{
 			{in: utt("你好", nlu.IntentGreet), expect: ExpectMenu, has: []string{"小保"}},
 		}},
-		{"low confidence closing words", []exch{
+		{"low confidence closing words", false, []exch{
 			{in: utt("没事了", "", conf(0.3)), expect: ExpectSatisfaction},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { runScenario(t, newWorld(), tc.turns) })
-	}
+	runScenarios(t, tests)
 }
 
 func TestOpenReturnedFollowUp(t *testing.T) {
@@ -731,11 +643,7 @@ func BenchmarkStep(b *testing.B) {
 }
 
 func TestEdgeTransitions(t *testing.T) {
-	tests := []struct {
-		name   string
-		agents bool
-		turns  []exch
-	}{
+	tests := []scenario{
 		{"a bare phone misread as goodbye still answers the phone question", false, []exch{
 			{in: utt("我要投诉", nlu.IntentComplaint), expect: ExpectDetail},
 			{in: utt("抄表员上周来抄表的时候态度非常差还骂人", nlu.IntentComplaint), expect: ExpectName},
@@ -770,13 +678,7 @@ func TestEdgeTransitions(t *testing.T) {
 				has: []string{"理解您的心情"}, acts: []string{"handoff:high"}},
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld()
-			w.agents = tc.agents
-			runScenario(t, w, tc.turns)
-		})
-	}
+	runScenarios(t, tests)
 }
 
 func TestComplaintCategory(t *testing.T) {

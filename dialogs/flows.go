@@ -1,6 +1,7 @@
 package dialogs
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -147,16 +148,13 @@ func (c *turn) faultStart() {
 
 func (c *turn) faultNext() {
 	f := c.st.Facts
-	scope := c.st.Slots[SlotScope]
+	scope := cmp.Or(c.st.Slots[SlotScope], f["scope"])
 	if scope == "" {
-		if f["scope"] == "" {
-			if !c.exhausted("scope") {
-				c.ask("scope", nil)
-				return
-			}
-			f["scope"] = "unknown"
+		if !c.exhausted("scope") {
+			c.ask("scope", nil)
+			return
 		}
-		scope = f["scope"]
+		scope, f["scope"] = "unknown", "unknown"
 	}
 	if scope != nlu.ScopeSelf && f["looked"] == "" {
 		if !c.collect(SlotAddress) {
@@ -178,44 +176,42 @@ func (c *turn) faultNext() {
 	c.selfCheck()
 }
 
-// selfCheck walks the customer through breaker, fuse and prepaid credit, one at a time.
+// selfCheck walks the customer through breaker, fuse and prepaid credit, one at a time,
+// and then sends the case to the paid electrician or to a repair crew.
 func (c *turn) selfCheck() {
 	f := c.st.Facts
+	if f["path"] == "" {
+		path := c.selfCheckPath()
+		if path == "" {
+			return
+		}
+		f["path"] = path
+	}
 	if f["path"] == "electrician" {
 		c.electrician()
 		return
 	}
-	if f["path"] == "meter" {
-		c.repairPath(c.meterLead(), "outage")
-		return
-	}
+	c.repairPath(c.meterLead(), "outage")
+}
+
+// selfCheckPath puts the next self-check question and returns where the checks lead
+// ("electrician" for the home wiring, "meter" for the supply side), or "" while a question
+// is pending or once the power is back.
+func (c *turn) selfCheckPath() string {
+	f := c.st.Facts
 	breaker, ok := c.yn("breaker", nil)
 	if !ok {
-		return
+		return ""
 	}
 	if breaker == "yes" {
-		r, ok := c.yn("restored_breaker", nil)
-		if !ok {
-			return
-		}
-		if r == "yes" {
-			c.restoredOK()
-			return
+		if c.restored("restored_breaker", nil) {
+			return ""
 		}
 		if f["breaker_holds"] == "" {
-			r, ok = c.yn("restored_unplug", nil)
-			if !ok {
-				return
+			if c.restored("restored_unplug", nil) {
+				return ""
 			}
-			if r == "yes" {
-				c.restoredOK()
-				return
-			}
-		}
-		if f["breaker_holds"] == "" {
-			f["path"] = "electrician"
-			c.electrician()
-			return
+			return "electrician"
 		}
 		// the switch stays up and it is still dark: no short circuit, look further
 		if f["holds_said"] == "" {
@@ -225,37 +221,33 @@ func (c *turn) selfCheck() {
 	}
 	fuse, ok := c.yn("fuse", nil)
 	if !ok {
-		return
+		return ""
 	}
 	if fuse == "yes" {
-		r, ok := c.yn("restored_fuse", nil)
-		if !ok {
-			return
+		if c.restored("restored_fuse", nil) {
+			return ""
 		}
-		if r == "yes" {
-			c.restoredOK()
-			return
-		}
-		f["path"] = "electrician"
-		c.electrician()
-		return
+		return "electrician"
 	}
-	prepaid, ok := c.yn("prepaid", map[string]string{"hours": hours(c.m.cfg.Commitments.ArrearsRestore)})
+	vars := map[string]string{"hours": hours(c.m.cfg.Commitments.ArrearsRestore)}
+	prepaid, ok := c.yn("prepaid", vars)
 	if !ok {
-		return
+		return ""
 	}
-	if prepaid == "yes" {
-		r, ok := c.yn("restored_prepaid", map[string]string{"hours": hours(c.m.cfg.Commitments.ArrearsRestore)})
-		if !ok {
-			return
-		}
-		if r == "yes" {
-			c.restoredOK()
-			return
-		}
+	if prepaid == "yes" && c.restored("restored_prepaid", vars) {
+		return ""
 	}
-	f["path"] = "meter"
-	c.repairPath(c.meterLead(), "outage")
+	return "meter"
+}
+
+// restored asks whether the power came back after a piece of advice; it reports whether
+// the turn is over: the question is put, or the power is back and the need is met.
+func (c *turn) restored(step string, vars map[string]string) bool {
+	r, ok := c.yn(step, vars)
+	if ok && r == "yes" {
+		c.restoredOK()
+	}
+	return !ok || r == "yes"
 }
 
 // meterLead explains why a crew comes: every check clear points to the meter side; a check
@@ -273,8 +265,7 @@ func hours(d time.Duration) string { return strconv.Itoa(int(d / time.Hour)) }
 
 func (c *turn) restoredOK() {
 	c.say("restored_ok", ExpectNone, nil)
-	c.resolved(HowSelfService)
-	c.anythingElse()
+	c.met(HowSelfService)
 }
 
 // electrician explains the property boundary (表后线路属客户) and offers paid help.
@@ -285,8 +276,7 @@ func (c *turn) electrician() {
 	}
 	if v != "yes" {
 		c.say("electrician_declined", ExpectNone, nil)
-		c.resolved(HowInfo)
-		c.anythingElse()
+		c.met(HowInfo)
 		return
 	}
 	if !c.collect(SlotAddress, SlotName, SlotPhone) {
@@ -297,8 +287,7 @@ func (c *turn) electrician() {
 		"area_class": c.m.areaClass(c.st.Slots[SlotAddress]),
 	})})
 	c.say("electrician_done", ExpectNone, nil)
-	c.resolved(HowTicket)
-	c.anythingElse()
+	c.met(HowTicket)
 }
 
 // repairPath collects the contact and opens a repair work order.
@@ -330,8 +319,7 @@ func (c *turn) repairPath(lead, category string) {
 		key = "quality_done"
 	}
 	c.say(key, ExpectNone, map[string]string{"minutes": minutes(c.m.cfg.Commitments.Arrival(class))})
-	c.resolved(HowTicket)
-	c.anythingElse()
+	c.met(HowTicket)
 }
 
 // checkSummary tells the crew what the self-check found, so nobody asks the customer again.
@@ -408,10 +396,9 @@ func (c *turn) clock(t time.Time) string {
 // knownOutage answers a report of a known outage: cause, restore time, apology, and a
 // consult record instead of a second dispatch (重复报修只作咨询工单处理).
 func (c *turn) knownOutage(outs []Outage) {
+	c.showOutages(outs)
 	ids := make([]string, 0, len(outs))
 	for _, o := range outs {
-		c.emit(ShowOutage{Outage: o})
-		c.say("outage_item", ExpectNone, c.outageVars(o))
 		ids = append(ids, o.ID)
 	}
 	c.say("fault_known_outage", ExpectNone, nil)
@@ -420,8 +407,19 @@ func (c *turn) knownOutage(outs []Outage) {
 		"detail": "客户报修已知停电（" + strings.Join(ids, ",") + "）：" + c.st.Facts["report"],
 	})})
 	c.say("fault_repeat_consult", ExpectNone, nil)
-	c.resolved(HowInfo)
-	c.anythingElse()
+	c.met(HowInfo)
+}
+
+// showOutages shows and tells each outage; one still ahead is told as upcoming.
+func (c *turn) showOutages(outs []Outage) {
+	for _, o := range outs {
+		c.emit(ShowOutage{Outage: o})
+		key := "outage_item"
+		if !c.t.Now.IsZero() && o.Start.After(c.t.Now) {
+			key = "outage_info_upcoming"
+		}
+		c.say(key, ExpectNone, c.outageVars(o))
+	}
 }
 
 // ---- safety hazards: advice before any question ----
@@ -442,16 +440,9 @@ func (c *turn) safetyNext() {
 	})})
 	c.emit(Handoff{Priority: PriorityEmergency, Reason: "emergency", Summary: c.st.Summary()})
 	c.st.Handed = true
-	c.say("emergency_done", ExpectNone, map[string]string{"minutes": minutes(c.emergencyArrival())})
+	c.say("emergency_done", ExpectNone, map[string]string{"minutes": minutes(c.m.cfg.Commitments.arrivalEmergency())})
 	c.st.Dialog, c.st.Step = DialogNone, ""
-	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
-}
-
-func (c *turn) emergencyArrival() time.Duration {
-	if a := c.m.cfg.Commitments.ArrivalEmergency; a > 0 {
-		return a
-	}
-	return c.m.cfg.Commitments.ArrivalUrban
+	c.clearAnswers()
 }
 
 // ---- power quality ----
@@ -470,40 +461,8 @@ func (c *turn) qualityNext() { c.repairPath("quality_lead", "voltage") }
 func (c *turn) outageStart() { c.outageNext() }
 
 func (c *turn) outageNext() {
-	f := c.st.Facts
-	if f["looked"] == "" {
-		addr := c.st.Slots[SlotAddress]
-		if addr == "" && c.st.Slots[SlotAccount] != "" {
-			if a, ok := c.t.World.Account(c.st.Slots[SlotAccount]); ok {
-				addr = a.Address
-			}
-		}
-		if addr == "" {
-			if c.exhausted(SlotAddress) {
-				c.say("skip_address", ExpectNone, nil)
-				c.anythingElse()
-				return
-			}
-			c.ask(SlotAddress, nil)
-			return
-		}
-		f["looked"] = "1"
-		outs := c.t.World.Outages(addr, c.t.Now, c.m.cfg.OutageHorizon)
-		if len(outs) > 0 {
-			for _, o := range outs {
-				c.emit(ShowOutage{Outage: o})
-				key := "outage_item"
-				if !c.t.Now.IsZero() && o.Start.After(c.t.Now) {
-					key = "outage_info_upcoming"
-				}
-				c.say(key, ExpectNone, c.outageVars(o))
-			}
-			c.say("outage_info_found", ExpectNone, nil)
-			c.resolved(HowInfo)
-			c.anythingElse()
-			return
-		}
-		c.say("outage_info_none", ExpectNone, map[string]string{"days": strconv.Itoa(int(c.m.cfg.OutageHorizon / (24 * time.Hour)))})
+	if c.st.Facts["looked"] == "" && !c.outageLookup() {
+		return
 	}
 	v, ok := c.yn("report_fault", nil)
 	if !ok {
@@ -513,8 +472,35 @@ func (c *turn) outageNext() {
 		c.start(DialogFault, nlu.IntentPowerOutage)
 		return
 	}
-	c.resolved(HowInfo)
-	c.anythingElse()
+	c.met(HowInfo)
+}
+
+// outageLookup looks up the outages at the customer's address, or at the address of the
+// account given, once; it reports whether nothing was found and a repair is to be offered.
+func (c *turn) outageLookup() bool {
+	addr := c.st.Slots[SlotAddress]
+	if addr == "" && c.st.Slots[SlotAccount] != "" {
+		if a, ok := c.t.World.Account(c.st.Slots[SlotAccount]); ok {
+			addr = a.Address
+		}
+	}
+	if addr == "" {
+		if c.exhausted(SlotAddress) {
+			c.giveUp("skip_address")
+			return false
+		}
+		c.ask(SlotAddress, nil)
+		return false
+	}
+	c.st.Facts["looked"] = "1"
+	if outs := c.t.World.Outages(addr, c.t.Now, c.m.cfg.OutageHorizon); len(outs) > 0 {
+		c.showOutages(outs)
+		c.say("outage_info_found", ExpectNone, nil)
+		c.met(HowInfo)
+		return false
+	}
+	c.say("outage_info_none", ExpectNone, map[string]string{"days": strconv.Itoa(int(c.m.cfg.OutageHorizon / (24 * time.Hour)))})
+	return true
 }
 
 // ---- complaint, report, suggestion, praise ----
@@ -578,13 +564,17 @@ func (c *turn) intakeNext() {
 		extra["category"] = complaintCategory(c.st.Facts["report"] + " " + c.st.Facts["detail"])
 	}
 	c.emit(CreateTicket{Kind: kind, Fields: c.fields(extra)})
+	c.say(kind+"_done", ExpectNone, c.deadlineVars())
+	c.met(HowTicket)
+}
+
+// deadlineVars are the answer deadlines the records promise, for the catalogue texts.
+func (c *turn) deadlineVars() map[string]string {
 	cm := c.m.cfg.Commitments
-	c.say(kind+"_done", ExpectNone, map[string]string{
+	return map[string]string{
 		"contact_hours": hours(cm.ComplaintContact), "result_days": strconv.Itoa(cm.ComplaintResultDays),
 		"report_days": strconv.Itoa(cm.ReportDays), "suggestion_days": strconv.Itoa(cm.SuggestionDays),
-	})
-	c.resolved(HowTicket)
-	c.anythingElse()
+	}
 }
 
 // complaintCategory infers the complaint class from the customer's words.
@@ -609,42 +599,11 @@ func complaintCategory(s string) string {
 func (c *turn) billNext() {
 	f := c.st.Facts
 	if c.st.VerifyFails >= c.m.cfg.MaxVerifyFailures {
-		c.say("not_verified_end", ExpectNone, nil)
-		c.anythingElse()
+		c.giveUp("not_verified_end")
 		return
 	}
-	if f["acct"] == "" {
-		key, by := c.st.Slots[SlotAccount], "account"
-		if key == "" && f["phone_tried"] == "" {
-			key, by = c.st.Slots[SlotPhone], "phone"
-		}
-		if key == "" {
-			if c.exhausted(SlotAccount) {
-				c.say("bill_give_up", ExpectNone, nil)
-				c.anythingElse()
-				return
-			}
-			c.ask(SlotAccount, nil)
-			return
-		}
-		a, ok := c.t.World.Account(key)
-		if !ok {
-			if by == "phone" {
-				f["phone_tried"] = "1"
-			} else {
-				delete(c.st.Slots, SlotAccount)
-			}
-			f["lookups"] += "x"
-			if len(f["lookups"]) >= c.m.cfg.MaxAsks {
-				c.say("bill_give_up", ExpectNone, nil)
-				c.anythingElse()
-				return
-			}
-			c.say("bill_not_found", ExpectNone, nil)
-			c.ask(SlotAccount, nil)
-			return
-		}
-		f["acct"], f["by"] = a.Account, by
+	if f["acct"] == "" && !c.findAccount() {
+		return
 	}
 	if c.st.Verified == f["acct"] {
 		c.disclose()
@@ -653,13 +612,57 @@ func (c *turn) billNext() {
 	c.ask("verify", nil)
 }
 
+// findAccount looks the account up by the number given, or once by the phone; it reports
+// whether one was found (Facts acct and by), and otherwise asks for the number again.
+func (c *turn) findAccount() bool {
+	f := c.st.Facts
+	key, by := c.st.Slots[SlotAccount], "account"
+	if key == "" && f["phone_tried"] == "" {
+		key, by = c.st.Slots[SlotPhone], "phone"
+	}
+	if key == "" {
+		if c.exhausted(SlotAccount) {
+			c.giveUp("bill_give_up")
+			return false
+		}
+		c.ask(SlotAccount, nil)
+		return false
+	}
+	a, ok := c.t.World.Account(key)
+	if ok {
+		f["acct"], f["by"] = a.Account, by
+		return true
+	}
+	if by == "phone" {
+		f["phone_tried"] = "1"
+	} else {
+		delete(c.st.Slots, SlotAccount)
+	}
+	f["lookups"] += "x"
+	if len(f["lookups"]) >= c.m.cfg.MaxAsks {
+		c.giveUp("bill_give_up")
+		return false
+	}
+	c.say("bill_not_found", ExpectNone, nil)
+	c.ask(SlotAccount, nil)
+	return false
+}
+
+// checkedAccount returns the account under the identity check; one gone from the records
+// meanwhile ends the query with the other ways to ask.
+func (c *turn) checkedAccount() (Account, bool) {
+	a, ok := c.t.World.Account(c.st.Facts["acct"])
+	if !ok {
+		c.giveUp("bill_give_up")
+	}
+	return a, ok
+}
+
 // verifyAnswer checks the holder's name or the last four digits of the phone on file;
 // an account found by phone can only be verified by name.
 func (c *turn) verifyAnswer() {
-	a, ok := c.t.World.Account(c.st.Facts["acct"])
+	a, ok := c.checkedAccount()
 	if !ok {
-		c.say("bill_give_up", ExpectNone, nil)
-		c.anythingElse()
 		return
 	}
 	if c.verifies(a) {
@@ -696,10 +699,8 @@ func (c *turn) verifies(a Account) bool {
 }
 
 func (c *turn) disclose() {
-	a, ok := c.t.World.Account(c.st.Facts["acct"])
+	a, ok := c.checkedAccount()
 	if !ok {
-		c.say("bill_give_up", ExpectNone, nil)
-		c.anythingElse()
 		return
 	}
 	tail := a.Account
@@ -718,8 +719,7 @@ func (c *turn) disclose() {
 	if a.Arrears > 0 {
 		c.say("bill_arrears", ExpectNone, vars)
 	}
-	c.resolved(HowInfo)
-	c.anythingElse()
+	c.met(HowInfo)
 }
 
 func money(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
@@ -737,8 +737,7 @@ func (c *turn) knowledgeStart(intent string) {
 
 func (c *turn) knowledgeNext() {
 	if c.exhausted("topic") {
-		c.say("knowledge_none", ExpectNone, nil)
-		c.anythingElse()
+		c.giveUp("knowledge_none")
 		return
 	}
 	c.ask("topic", nil)
@@ -768,8 +767,7 @@ func (c *turn) knowledgeTopic() {
 
 func (c *turn) knowledgeAnswer(e knowledgeEntry) {
 	c.emit(Say{Text: strings.TrimSpace(e.Answer)})
-	c.resolved(HowInfo)
-	c.anythingElse()
+	c.met(HowInfo)
 }
 
 // ---- ticket status ----
@@ -784,8 +782,7 @@ func (c *turn) statusNext() {
 	if id := c.st.Slots[SlotTicketID]; id != "" && f["tried_"+id] == "" {
 		if tv, ok := c.t.World.Ticket(id); ok {
 			c.statusSay(tv)
-			c.resolved(HowInfo)
-			c.anythingElse()
+			c.met(HowInfo)
 			return
 		}
 		f["tried_"+id] = "1"
@@ -794,21 +791,16 @@ func (c *turn) statusNext() {
 	} else if ph := c.st.Slots[SlotPhone]; ph != "" && f["phone_tried"] == "" {
 		f["phone_tried"] = "1"
 		if list := c.t.World.TicketsByPhone(ph); len(list) > 0 {
-			for i, tv := range list {
-				if i == 3 {
-					break
-				}
+			for _, tv := range list[:min(len(list), 3)] {
 				c.statusSay(tv)
 			}
-			c.resolved(HowInfo)
-			c.anythingElse()
+			c.met(HowInfo)
 			return
 		}
 		c.say("status_none", ExpectNone, nil)
 	}
 	if c.exhausted(SlotTicketID) {
-		c.say("status_give_up", ExpectNone, nil)
-		c.anythingElse()
+		c.giveUp("status_give_up")
 		return
 	}
 	c.ask(SlotTicketID, nil)
@@ -899,9 +891,7 @@ func (c *turn) callbackTicket() {
 		c.emit(CreateTicket{Kind: KindComplaint, Fields: c.fields(map[string]string{
 			"detail": detail, "category": complaintCategory(p.Facts["report"] + " " + detail), "priority": PriorityHigh,
 		})})
-		cm := c.m.cfg.Commitments
-		c.say("complaint_recorded", ExpectNone, map[string]string{
-			"contact_hours": hours(cm.ComplaintContact), "result_days": strconv.Itoa(cm.ComplaintResultDays)})
+		c.say("complaint_recorded", ExpectNone, c.deadlineVars())
 	}
 	c.st.Paused = nil
 	c.st.Dialog, c.st.Step = DialogNone, ""

@@ -3,8 +3,10 @@ package dialogs
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,6 +114,29 @@ func pol(p string) func(*nlu.Result) { return func(r *nlu.Result) { r.Polarity =
 func conf(c float64) func(*nlu.Result) { return func(r *nlu.Result) { r.Confidence = c } }
 
 func agit(a float64) func(*nlu.Result) { return func(r *nlu.Result) { r.Agitation = a } }
+
+// realNLU is the real parser shared by the tests that drive conversations through it:
+// its dictionaries load once per test binary, and TestMain closes it.
+var realNLU struct {
+	once sync.Once
+	p    *nlu.Parser
+	err  error
+}
+
+func realParser(t testing.TB) *nlu.Parser {
+	t.Helper()
+	realNLU.once.Do(func() { realNLU.p, realNLU.err = nlu.New(nlu.Config{}) })
+	require.NoError(t, realNLU.err)
+	return realNLU.p
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if realNLU.p != nil {
+		realNLU.p.Close()
+	}
+	os.Exit(code)
+}
 
 func newMachine(t testing.TB) *Machine {
 	t.Helper()
@@ -224,6 +249,89 @@ func (s *session) text() string {
 }
 
 func (s *session) transcript() string { return strings.Join(s.lines, "\n") + "\n" }
+
+// check asserts the expect slot (unless anyExpect) and the wording of the last step.
+func (s *session) check(turn int, said, expect string, has, not []string) {
+	s.t.Helper()
+	msg := "turn " + itoa(turn) + " " + said + "\n" + s.transcript()
+	if expect != anyExpect {
+		require.Equal(s.t, expect, s.expect(), msg)
+	}
+	for _, h := range has {
+		require.Contains(s.t, s.text(), h, msg)
+	}
+	for _, n := range not {
+		require.NotContains(s.t, s.text(), n, msg)
+	}
+}
+
+// requireOutcome asserts the kinds of the tickets created, in order, and the priority of
+// the last handoff ("" for none).
+func (s *session) requireOutcome(tickets []string, handoff string) {
+	s.t.Helper()
+	var got []string
+	for _, tk := range s.tix {
+		got = append(got, tk.Kind)
+	}
+	var prio string
+	for _, a := range s.all {
+		if h, ok := a.(Handoff); ok {
+			prio = h.Priority
+		}
+	}
+	transcript := s.transcript()
+	require.Equal(s.t, tickets, got, transcript)
+	require.Equal(s.t, handoff, prio, transcript)
+}
+
+// exch is one customer turn and what must follow it.
+type exch struct {
+	in     nlu.Result
+	expect string   // expect slot of the last message; anyExpect to skip
+	has    []string // substrings of the step's messages
+	not    []string // substrings that must not appear
+	acts   []string // the non-message actions, exactly and in order
+}
+
+const anyExpect = "*"
+
+// runScenario plays the turns in a new session and checks each step.
+func runScenario(t *testing.T, w *fakeWorld, turns []exch) *session {
+	t.Helper()
+	s := newSession(t, w)
+	for i, x := range turns {
+		acts := s.say(x.in)
+		var effects []string
+		for _, k := range kinds(acts) {
+			if k != "say" {
+				effects = append(effects, k)
+			}
+		}
+		s.check(i, x.in.Text, x.expect, x.has, x.not)
+		require.Equal(t, x.acts, effects, "turn "+itoa(i)+" "+x.in.Text+"\n"+s.transcript())
+	}
+	return s
+}
+
+// scenario is one row of a table of conversations.
+type scenario struct {
+	name   string
+	agents bool // a human agent is free
+	turns  []exch
+}
+
+// runScenarios plays each scenario as a subtest, in a fresh world.
+func runScenarios(t *testing.T, tests []scenario) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld()
+			w.agents = tc.agents
+			runScenario(t, w, tc.turns)
+		})
+	}
+}
+
+func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
 
 func kinds(acts []Action) []string {
 	var out []string

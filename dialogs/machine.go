@@ -80,23 +80,15 @@ func New(cfg Config) (*Machine, error) {
 			*f.v = *f.def
 		}
 	}
-	if cfg.OutageHorizon <= 0 {
-		cfg.OutageHorizon = d.OutageHorizon
-	}
+	orDefault(&cfg.OutageHorizon, d.OutageHorizon)
+	orDefault(&cfg.MaxAsks, d.MaxAsks)
+	orDefault(&cfg.MaxVerifyFailures, d.MaxVerifyFailures)
+	orDefault(&cfg.MaxInsults, d.MaxInsults)
 	if cfg.RuralMarkers == nil {
 		cfg.RuralMarkers = d.RuralMarkers
 	}
 	if cfg.RemoteMarkers == nil {
 		cfg.RemoteMarkers = d.RemoteMarkers
-	}
-	if cfg.MaxAsks <= 0 {
-		cfg.MaxAsks = d.MaxAsks
-	}
-	if cfg.MaxVerifyFailures <= 0 {
-		cfg.MaxVerifyFailures = d.MaxVerifyFailures
-	}
-	if cfg.MaxInsults <= 0 {
-		cfg.MaxInsults = d.MaxInsults
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = chinaTime
@@ -110,6 +102,13 @@ func New(cfg Config) (*Machine, error) {
 		return nil, err
 	}
 	return &Machine{cfg: cfg, prompts: p, knowledge: k}, nil
+}
+
+// orDefault replaces a zero or negative setting by its default.
+func orDefault[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Dialog names of State.Dialog.
@@ -241,31 +240,31 @@ func clip(s string, n int) string {
 
 // clone copies the maps so a step never mutates the caller's state.
 func (s State) clone() State {
-	s.Slots = maps.Clone(s.Slots)
-	s.Facts = maps.Clone(s.Facts)
-	s.Asked = maps.Clone(s.Asked)
-	if s.Slots == nil {
-		s.Slots = map[string]string{}
-	}
-	if s.Facts == nil {
-		s.Facts = map[string]string{}
-	}
-	if s.Asked == nil {
-		s.Asked = map[string]int{}
-	}
-	if s.Paused != nil {
-		p := *s.Paused
-		p.Facts = maps.Clone(p.Facts)
-		p.Asked = maps.Clone(p.Asked)
-		s.Paused = &p
-	}
-	if s.Suspended != nil {
-		p := *s.Suspended
-		p.Facts = maps.Clone(p.Facts)
-		p.Asked = maps.Clone(p.Asked)
-		s.Suspended = &p
-	}
+	s.Slots = orEmpty(maps.Clone(s.Slots))
+	s.Facts = orEmpty(maps.Clone(s.Facts))
+	s.Asked = orEmpty(maps.Clone(s.Asked))
+	s.Paused = s.Paused.clone()
+	s.Suspended = s.Suspended.clone()
 	return s
+}
+
+// clone copies a frame's maps, so that a resumed case never writes into the caller's state.
+func (f *Frame) clone() *Frame {
+	if f == nil {
+		return nil
+	}
+	p := *f
+	p.Facts = maps.Clone(p.Facts)
+	p.Asked = maps.Clone(p.Asked)
+	return &p
+}
+
+// orEmpty returns m, or an empty map in place of nil so that a step may write to it.
+func orEmpty[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
 }
 
 // Step advances the conversation by one turn. It never panics on odd input: a missing
@@ -408,8 +407,7 @@ func (c *turn) start(dialog, intent string) {
 	}
 	c.suspend(dialog)
 	c.st.Dialog, c.st.Step, c.st.LastIntent = dialog, "", intent
-	c.st.Facts = map[string]string{}
-	c.st.Asked = map[string]int{}
+	c.clearAnswers()
 	c.st.Misses = 0
 	switch dialog {
 	case DialogFault:
@@ -512,16 +510,15 @@ func (c *turn) salutation() string {
 
 func (c *turn) returned() {
 	c.st.Handed = false
-	c.st.Dialog, c.st.Step, c.st.Paused, c.st.Suspended = DialogNone, "menu", nil, nil
-	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.st.Paused, c.st.Suspended = nil, nil
+	c.toMenu()
 	c.say("returned", ExpectMenu, nil)
 }
 
 // anythingElse closes a met need with the open question of the menu; a case left
 // unfinished for this one is offered again, without making the customer answer it first.
 func (c *turn) anythingElse() {
-	c.st.Dialog, c.st.Step = DialogNone, "menu"
-	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.toMenu()
 	if sp := c.st.Suspended; sp != nil {
 		c.say("anything_else_resume", ExpectMenu, map[string]string{"case": caseTitle(sp)})
 		return
@@ -529,10 +526,30 @@ func (c *turn) anythingElse() {
 	c.say("anything_else", ExpectMenu, nil)
 }
 
-// resolved marks a need as met.
-func (c *turn) resolved(how string) {
+// toMenu leaves the current dialog for the open question; its answers go, the
+// carried-over slots stay.
+func (c *turn) toMenu() {
+	c.st.Dialog, c.st.Step = DialogNone, "menu"
+	c.clearAnswers()
+}
+
+// clearAnswers forgets the current dialog's answers and how often each step was asked.
+func (c *turn) clearAnswers() {
+	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+}
+
+// met marks a need as met and returns to the open question.
+func (c *turn) met(how string) {
 	c.st.Resolved++
 	c.emit(Resolved{How: how})
+	c.anythingElse()
+}
+
+// giveUp leaves a need the bot cannot serve with a message that names another way, and
+// returns to the open question.
+func (c *turn) giveUp(key string) {
+	c.say(key, ExpectNone, nil)
+	c.anythingElse()
 }
 
 // utterance routes one customer utterance: safety first, then the human and agitation
@@ -689,13 +706,7 @@ func (c *turn) answers(step string) bool {
 		}
 		return has
 	}
-	if step == "scope" {
-		return scopeOf(c.scopeText(), false) != ""
-	}
-	if step == "verify" {
-		return true // any reply to the identity check is an attempt
-	}
-	return false
+	return step == "verify" // any reply to the identity check is an attempt
 }
 
 // mostlyEntity: an utterance that is little more than an entity (a bare phone number or
@@ -713,7 +724,8 @@ func (c *turn) mostlyEntity() bool {
 	return n > 0 && covered*10 >= n*6
 }
 
-var goodbyeWords = []string{"再见", "拜拜", "没事了", "没有了", "没别的", "没有别的", "不用了", "挂了", "算了", "不说了", "不需要了", "就这样"}
+// goodbyeWords end a dialog under way: the closing words and a few that give it up.
+var goodbyeWords = append([]string{"算了", "不说了", "不需要了"}, closingWords...)
 
 // menu serves an utterance when no dialog is active.
 func (c *turn) menu() {
@@ -757,7 +769,7 @@ func (c *turn) notUnderstood() {
 		c.say("not_understood", ExpectMenu, nil)
 	case c.st.Misses == 2 && !c.st.Handed:
 		c.st.Dialog = DialogHandoff
-		c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+		c.clearAnswers()
 		c.ask("offer_human", nil)
 	default:
 		c.handoff(PriorityNormal, "not_understood", false)
@@ -771,37 +783,7 @@ func (c *turn) answer() {
 		return
 	}
 	if yesNoSteps[step] {
-		yn := c.yesNo()
-		if step == "restored_breaker" || step == "restored_unplug" {
-			yn = c.restoreAnswer(step, yn)
-		}
-		switch yn {
-		case ynDontKnow:
-			c.st.Facts["explain"] = step
-		case ynYes:
-			c.st.Facts[step] = "yes"
-		case ynNo:
-			c.st.Facts[step] = "no"
-		}
-		if step == "breaker" && c.resetOutcome(false) == resetTrips {
-			c.applyReset(resetTrips)
-		}
-		if step == "breaker" {
-			c.breakerExtras()
-		}
-		switch step {
-		case "offer_human":
-			c.offerHumanAnswer()
-			return
-		case "confirm":
-			if c.st.Facts["confirm"] == "no" {
-				delete(c.st.Facts, "confirm")
-				c.st.Asked["correct"] = 0
-				c.ask("correct", nil)
-				return
-			}
-		}
-		c.next()
+		c.yesNoAnswer(step)
 		return
 	}
 	if isDontKnow(c.text) {
@@ -859,35 +841,65 @@ func (c *turn) answer() {
 	c.next()
 }
 
+// yesNoAnswer records the answer to a yes/no step and goes on; a 不知道 has the question
+// put again in simpler words.
+func (c *turn) yesNoAnswer(step string) {
+	yn := c.yesNo()
+	if step == "restored_breaker" || step == "restored_unplug" {
+		yn = c.restoreAnswer(step, yn)
+	}
+	switch yn {
+	case ynDontKnow:
+		c.st.Facts["explain"] = step
+	case ynYes:
+		c.st.Facts[step] = "yes"
+	case ynNo:
+		c.st.Facts[step] = "no"
+	}
+	switch step {
+	case "breaker":
+		c.breakerExtras()
+	case "offer_human":
+		c.offerHumanAnswer()
+		return
+	case "confirm":
+		if c.st.Facts["confirm"] == "no" {
+			delete(c.st.Facts, "confirm")
+			c.st.Asked["correct"] = 0
+			c.ask("correct", nil)
+			return
+		}
+	}
+	c.next()
+}
+
 // rate reads the satisfaction answer and ends the conversation.
 func (c *turn) rate() {
-	r := c.rating()
-	c.st.Satisfaction = r
-	c.st.Step, c.st.Dialog = "", DialogNone
-	if r > 0 {
-		c.say("closing_end", ExpectNone, nil)
-	} else {
-		c.say("closing_end_unrated", ExpectNone, nil)
-	}
-	c.st.Ended = true
-	c.emit(End{})
+	c.st.Satisfaction = c.rating()
+	c.st.Dialog = DialogNone
+	c.end()
 }
 
 // closing asks the single satisfaction question, or ends at once if it was asked before.
 func (c *turn) closing() {
 	if c.st.RatingAsked {
-		c.st.Step = ""
-		key := "closing_end"
-		if c.st.Satisfaction == 0 {
-			key = "closing_end_unrated"
-		}
-		c.say(key, ExpectNone, nil)
-		c.st.Ended = true
-		c.emit(End{})
+		c.end()
 		return
 	}
 	c.st.RatingAsked = true
 	c.ask("satisfaction", nil)
+}
+
+// end says goodbye, thanking for the rating when one was given, and ends the conversation.
+func (c *turn) end() {
+	c.st.Step = ""
+	key := "closing_end"
+	if c.st.Satisfaction == 0 {
+		key = "closing_end_unrated"
+	}
+	c.say(key, ExpectNone, nil)
+	c.st.Ended = true
+	c.emit(End{})
 }
 
 func (c *turn) followUpStart() {
@@ -899,7 +911,7 @@ func (c *turn) followUpStart() {
 	}
 	c.st.FollowUp = tk.ID
 	c.st.Dialog, c.st.Step = DialogNone, ""
-	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.clearAnswers()
 	c.ask("followup", map[string]string{"id": tk.ID, "kind": kindTitles[tk.Kind]})
 }
 

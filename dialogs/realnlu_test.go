@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"dianbao/nlu"
 )
 
 // TestWithRealParser drives whole conversations through the real nlu.Parser, so the
@@ -13,13 +11,9 @@ import (
 // only against hand-made parses. Assertions stay at the level of outcomes (tickets,
 // handoffs, disclosure) because the classifier keeps improving.
 func TestWithRealParser(t *testing.T) {
-	p, err := nlu.New(nlu.Config{})
-	require.NoError(t, err)
-	t.Cleanup(p.Close)
-
+	p := realParser(t)
 	tests := []struct {
 		name    string
-		agents  bool
 		lines   []string
 		tickets []string
 		handoff string
@@ -42,25 +36,12 @@ func TestWithRealParser(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld()
-			w.agents = tc.agents
-			s := newSession(t, w)
+			s := newSession(t, newWorld())
 			for _, line := range tc.lines {
 				s.say(p.Parse(line))
 			}
-			var kinds []string
-			var handoff string
-			for _, a := range s.all {
-				switch a := a.(type) {
-				case CreateTicket:
-					kinds = append(kinds, a.Kind)
-				case Handoff:
-					handoff = a.Priority
-				}
-			}
+			s.requireOutcome(tc.tickets, tc.handoff)
 			transcript := s.transcript()
-			require.Equal(t, tc.tickets, kinds, transcript)
-			require.Equal(t, tc.handoff, handoff, transcript)
 			for _, h := range tc.has {
 				require.Contains(t, transcript, h)
 			}

@@ -1,6 +1,8 @@
 package dialogs
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"dianbao/nlu"
@@ -102,8 +104,7 @@ func (c *turn) topicChange() bool {
 	if !said || in == nlu.IntentThanks {
 		return false
 	}
-	c.st.Dialog, c.st.Step = DialogNone, "menu"
-	c.st.Facts, c.st.Asked = map[string]string{}, map[string]int{}
+	c.toMenu()
 	c.say("topic_change", ExpectMenu, nil)
 	return true
 }
@@ -154,7 +155,7 @@ func (c *turn) selfCheckAside() bool {
 		c.reaskPending()
 		return true
 	}
-	for _, k := range []string{"breaker", "restored_breaker", "restored_unplug", "fuse", "restored_fuse", "prepaid", "restored_prepaid", "path", "looked", "scope"} {
+	for _, k := range append(slices.Collect(maps.Keys(selfCheckSteps)), "path", "looked", "scope") {
 		delete(c.st.Facts, k)
 		delete(c.st.Asked, k)
 	}
@@ -204,7 +205,7 @@ func (c *turn) applyReset(outcome string) {
 	switch outcome {
 	case resetTrips:
 		f["breaker"], f["restored_breaker"] = "yes", "no"
-		if containsAny(c.text, unpluggedWords) && !strings.Contains(c.text, "没拔") {
+		if c.unpluggedAll() {
 			f["restored_unplug"] = "no"
 		}
 	case resetHolds:
@@ -214,14 +215,20 @@ func (c *turn) applyReset(outcome string) {
 	}
 }
 
+// unpluggedAll: the customer says every appliance was unplugged already (not 没拔).
+func (c *turn) unpluggedAll() bool {
+	return containsAny(c.text, unpluggedWords) && !strings.Contains(c.text, "没拔")
+}
+
 // breakerExtras reads what a full-sentence answer to the breaker question says beyond yes:
-// 合上去灯就亮了 (reset and back), 推上去又跳下来了 (trips again), 推上去还是没电.
+// 合上去灯就亮了 (reset and back), 推上去还是没电; 推上去又跳下来了 (trips again) counts
+// even when the yes/no reading missed the trip.
 func (c *turn) breakerExtras() {
 	f := c.st.Facts
-	if f["breaker"] != "yes" || f["restored_breaker"] != "" {
-		return
+	r := c.resetOutcome(false)
+	if r == resetTrips || f["breaker"] == "yes" && f["restored_breaker"] == "" {
+		c.applyReset(r)
 	}
-	c.applyReset(c.resetOutcome(false))
 }
 
 // restoreAnswer reads the answer to "did the power come back" after a reset or after
@@ -231,7 +238,7 @@ func (c *turn) restoreAnswer(step string, yn int) int {
 	f := c.st.Facts
 	switch c.resetOutcome(true) {
 	case resetTrips:
-		if step == "restored_breaker" && containsAny(c.text, unpluggedWords) && !strings.Contains(c.text, "没拔") {
+		if step == "restored_breaker" && c.unpluggedAll() {
 			f["restored_unplug"] = "no"
 		}
 		return ynNo
@@ -304,27 +311,11 @@ func (c *turn) takeAddressMore() {
 	if cur != old && cur != "" {
 		return // absorbed from an entity (merged there when it was a fragment)
 	}
-	s := strings.TrimSpace(c.text)
-	if isDontKnow(s) || c.yesNo() == ynNo && len([]rune(s)) < 5 {
-		return
-	}
-	if containsAny(s, noWords) && digits(s) == "" && !strings.ContainsAny(s, "一二三四五六七八九十两") {
+	if t := strings.TrimSpace(c.text); containsAny(t, noWords) && digits(t) == "" && !strings.ContainsAny(t, "一二三四五六七八九十两") {
 		return // 村里没有门牌号: what they have is what the crew gets
 	}
-	switch c.p.Intent {
-	case nlu.IntentThanks, nlu.IntentGreet, nlu.IntentGoodbye, nlu.IntentAffirm, nlu.IntentPraise, nlu.IntentHumanAgent:
-		if !namesPlace(s) {
-			return
-		}
-	}
-	for _, p := range addressPrefixes {
-		if strings.HasPrefix(s, p) {
-			s = strings.TrimPrefix(s, p)
-			break
-		}
-	}
-	s = strings.TrimRight(s, "。.,，!！ ")
-	if n := len([]rune(s)); n >= 1 && n <= 40 && (hasHan(s) || digits(s) != "") {
+	s, ok := c.addressReply()
+	if n := len([]rune(s)); ok && n >= 1 && n <= 40 && (hasHan(s) || digits(s) != "") {
 		c.st.Slots[SlotAddress] = mergeAddress(old, s)
 	}
 }
@@ -374,7 +365,7 @@ func (c *turn) unableToCheck(step string) bool {
 	if !selfCheckSteps[step] || c.st.Asked[step] < 1 {
 		return false
 	}
-	for _, k := range []string{"breaker", "fuse", "prepaid", "restored_breaker", "restored_unplug", "restored_fuse", "restored_prepaid"} {
+	for k := range selfCheckSteps {
 		if k != step && c.st.Facts[k] == "unknown" {
 			return true
 		}
@@ -461,13 +452,7 @@ func (c *turn) resume() {
 	c.st.Suspended = nil
 	c.suspend(sp.Dialog)
 	c.st.Dialog, c.st.Step, c.st.LastIntent = sp.Dialog, sp.Step, sp.Intent
-	c.st.Facts, c.st.Asked = sp.Facts, sp.Asked
-	if c.st.Facts == nil {
-		c.st.Facts = map[string]string{}
-	}
-	if c.st.Asked == nil {
-		c.st.Asked = map[string]int{}
-	}
+	c.st.Facts, c.st.Asked = orEmpty(sp.Facts), orEmpty(sp.Asked)
 	c.st.Misses = 0
 	c.say("resume", ExpectNone, map[string]string{"case": caseTitle(sp)})
 	c.reaskPending()

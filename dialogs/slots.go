@@ -173,16 +173,13 @@ var addressPieceRe = regexp.MustCompile(`^(?:[0-9一二三四五六七八九十]
 // scopeOf reads the outage range from plain words; weak also accepts a bare "我家",
 // which only answers the scope question and does not settle it in a first report.
 func scopeOf(s string, weak bool) string {
-	switch {
-	case containsAny(s, scopeSelfStrong):
+	if containsAny(s, scopeSelfStrong) {
 		return nlu.ScopeSelf
 	}
 	if n := neighbourScope(s); n != "" {
 		return n
 	}
 	switch {
-	case containsAny(s, scopeSelfStrong):
-		return nlu.ScopeSelf
 	case containsAny(s, scopeArea):
 		return nlu.ScopeArea
 	case containsAny(s, scopeBuilding):
@@ -240,20 +237,30 @@ var addressPrefixes = []string{"我家住在", "我家在", "我住在", "地址
 // takeAddress accepts the address entity or, failing that, the reply itself when it reads
 // like a place rather than a refusal.
 func (c *turn) takeAddress() {
-	s := strings.TrimSpace(c.text)
 	if e, ok := c.p.First(nlu.EntityAddress); ok {
 		// keep the whole reply when the entity is most of it (路口, 门口 and the like)
+		s := strings.TrimSpace(c.text)
 		if !strings.Contains(s, e.Value) || len([]rune(s)) > len([]rune(e.Value))+6 {
 			return
 		}
 	}
+	s, ok := c.addressReply()
+	if n := len([]rune(s)); ok && n >= 3 && n <= 60 && hasHan(s) {
+		c.st.Slots[SlotAddress] = s
+	}
+}
+
+// addressReply is the place a reply to an address question names, without 我家住在 and
+// the like; ok is false for a refusal, a 不知道, or a 谢谢你 / 你好 that names no place.
+func (c *turn) addressReply() (string, bool) {
+	s := strings.TrimSpace(c.text)
 	if isDontKnow(s) || c.yesNo() == ynNo && len([]rune(s)) < 5 {
-		return
+		return "", false
 	}
 	switch c.p.Intent {
 	case nlu.IntentThanks, nlu.IntentGreet, nlu.IntentGoodbye, nlu.IntentAffirm, nlu.IntentPraise, nlu.IntentHumanAgent:
 		if !namesPlace(s) {
-			return // 谢谢你 / 你好 said at the address question is not an address
+			return "", false
 		}
 	}
 	for _, p := range addressPrefixes {
@@ -262,11 +269,7 @@ func (c *turn) takeAddress() {
 			break
 		}
 	}
-	s = strings.TrimRight(s, "。.,，!！ ")
-	n := len([]rune(s))
-	if n >= 3 && n <= 60 && hasHan(s) {
-		c.st.Slots[SlotAddress] = s
-	}
+	return strings.TrimRight(s, "。.,，!！ "), true
 }
 
 var namePrefixes = []string{"免贵姓", "我姓", "我叫", "我是", "姓", "叫"}

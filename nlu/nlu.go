@@ -341,7 +341,35 @@ func (p *Parser) decide(res *Result, a analysis) {
 			res.Intent, res.Confidence = IntentOutOfScope, 1-res.Confidence
 		}
 	}
+	if res.Intent == IntentGreet {
+		p.afterGreeting(res, a.norm)
+	}
 	res.Confidence = round3(res.Confidence)
+}
+
+// afterGreeting reads past an opening 喂喂 听得到不 / 你好: when what follows the first clause is
+// a request of its own, that request is the intent, not the greeting.
+func (p *Parser) afterGreeting(res *Result, norm string) {
+	i := strings.IndexAny(norm, ",.!?;: ")
+	if i < 0 {
+		return
+	}
+	rest := strings.TrimLeft(norm[i:], ",.!?;: ")
+	if !hasContent([]rune(rest)) {
+		return
+	}
+	b := p.front(rest)
+	probs := make([]float64, len(Intents))
+	p.clf.Predict(b.feats, probs)
+	best := 0
+	for j := range probs {
+		if probs[j] > probs[best] {
+			best = j
+		}
+	}
+	if in := Intents[best]; in != IntentGreet && in != IntentOutOfScope && probs[best] >= p.cfg.OutOfScopeThreshold {
+		res.Intent, res.Confidence = in, probs[best]
+	}
 }
 
 func hasContent(rs []rune) bool {

@@ -388,7 +388,7 @@
     state: function () {
       return state ? { connected: !!state.connected, session: state.session || "", serverASR: !!state.serverASR,
         browserASR: !!state.recognition, muted: !!state.muted, lang: state.lang || "",
-        expect: state.expect || "" } : null;
+        expect: state.expect || "", dtmf: !!(state.dtmf && state.dtmf.canInsertDTMF) } : null;
     }
   };
 })();

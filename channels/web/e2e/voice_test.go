@@ -184,6 +184,7 @@ func TestVoiceKeypadTriageToRepairTicket(t *testing.T) {
 	require.Eventually(t, func() bool { s := widgetStats(t, page); return s.Packets > 20 && s.Energy > 0 },
 		30*time.Second, 200*time.Millisecond, "the bot's greeting reaches the browser with audio energy")
 	run(t, page, waitJS(`(document.querySelector('#keypad').hidden && document.querySelector('#keypad-toggle').click(), true)`))
+	require.True(t, eval[bool](t, page, `window.dianbaoVoice.state().dtmf`), "keys go as RFC 4733 events (RTCDTMFSender), not the data channel")
 
 	steps := []struct{ keys, next string }{
 		{"1", "scope"},    // 停电报修
@@ -306,6 +307,7 @@ func TestVoiceAgentTakesCall(t *testing.T) {
 		return c.Packets > c0.Packets+50 && c.Energy > c0.Energy && a.Packets > a0.Packets+50 && a.Energy > 0
 	}, 30*time.Second, 200*time.Millisecond, "agent's voice reaches the caller and the caller's reaches the agent")
 	require.Equal(t, frames0, metric(t, va.app.Registry, "dianbao_voice_frames_sent_total"), "the bot is silent while bridged")
+	run(t, agentPage, waitJS(`(document.activeElement.blur(), document.getElementById('session').scrollIntoView(), true)`))
 	screenshot(t, agentPage, "voice-agent.png")
 
 	// Returned to the bot: the agent's leg closes and the bot speaks again.
