@@ -5,7 +5,7 @@ BIN := bin/dianbao
 # Debian packages the build (cgo: gojieba, OpenCC, Opus) and the tests (Redis, Chromium,
 # espeak-ng) need.
 DEB_PKGS := gcc g++ pkg-config libopencc-dev libopencc-data libopus-dev libopusfile-dev \
-	espeak-ng libespeak-ng-dev redis-server chromium fonts-noto-cjk sox python3
+	espeak-ng libespeak-ng-dev redis-server chromium fonts-noto-cjk fonts-noto-color-emoji sox python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build run test test-go test-sim bench deps fmt vet clean
