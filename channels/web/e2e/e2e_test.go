@@ -15,6 +15,7 @@ import (
 
 	"dianbao/bot/auth"
 	"dianbao/bot/server"
+	"dianbao/channels/web/browsertest"
 	"dianbao/deploy"
 	"dianbao/nlu"
 )
@@ -58,22 +59,7 @@ func startApp(t *testing.T) string {
 // newBrowser starts a headless Chromium with a fresh profile.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 860),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	require.NoError(t, chromedp.Do(bctx)) // start the browser on a context without timeout
-	t.Cleanup(func() { cancelB(); cancelA() })
-	return bctx
+	return browsertest.New(t, chromedp.WindowSize(1280, 860))
 }
 
 // newPage opens a tab in its own browser context (separate cookies and storage), like a
@@ -104,29 +90,7 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 
 // waitText waits until the element matching css contains text.
 func waitText(css, text string) chromedp.Action[chromedp.Void] {
-	return waitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, css, text))
-}
-
-// waitJS polls a predicate, riding out page navigations (a form post, a reload), until it
-// holds or 30 s pass.
-func waitJS(js string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		deadline := time.Now().Add(30 * time.Second)
-		var last error
-		for time.Now().Before(deadline) {
-			ok, err := chromedp.Evaluate[bool](js)(ctx, tg)
-			if err == nil && ok {
-				return chromedp.Void{}, nil
-			}
-			last = err
-			select {
-			case <-ctx.Done():
-				return chromedp.Void{}, ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		return chromedp.Void{}, fmt.Errorf("timed out waiting for %s (last error: %v)", js, last)
-	}
+	return browsertest.WaitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, css, text))
 }
 
 func choice(value string) chromedp.Action[chromedp.Void] {
@@ -169,9 +133,9 @@ func answer(t *testing.T, page context.Context, text string) {
 	t.Helper()
 	has := eval[bool](t, page, fmt.Sprintf(`!!document.querySelector('#db-quick button[data-value=%q]')`, text))
 	if has {
-		run(t, page, choice(text), waitJS(settled))
+		run(t, page, choice(text), browsertest.WaitJS(settled))
 	} else {
-		run(t, page, say(text), waitJS(settled))
+		run(t, page, say(text), browsertest.WaitJS(settled))
 	}
 }
 
@@ -195,7 +159,7 @@ func converse(t *testing.T, page context.Context, answers map[string]string, don
 }
 
 // greeted waits for the open widget's greeting.
-var greeted = waitJS(`!!document.querySelector("#db-log .db-bot") && document.getElementById("db-panel").dataset.expect === "menu"`)
+var greeted = browsertest.WaitJS(`!!document.querySelector("#db-log .db-bot") && document.getElementById("db-panel").dataset.expect === "menu"`)
 
 func TestCustomerCompletesFaultTriage(t *testing.T) {
 	base := startApp(t)
@@ -219,7 +183,7 @@ func TestCustomerCompletesFaultTriage(t *testing.T) {
 
 	converse(t, page, map[string]string{"menu": "没有了，谢谢", "satisfaction": "非常满意", "": "没有了，谢谢"},
 		`[...document.querySelectorAll("#db-log .db-customer")].some(e => e.textContent.includes("非常满意"))`)
-	run(t, page, waitJS(settled))
+	run(t, page, browsertest.WaitJS(settled))
 
 	// The same widget at phone width: the panel fills the screen.
 	phone := newPage(t, newBrowser(t))
@@ -229,7 +193,7 @@ func TestCustomerCompletesFaultTriage(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#db-launcher"), chromedp.NodeVisible),
 		greeted,
 		say("家里跳闸了，推不上去"),
-		waitJS(settled),
+		browsertest.WaitJS(settled),
 	)
 	width := eval[float64](t, phone, `document.getElementById("db-panel").getBoundingClientRect().width`)
 	require.InDelta(t, 390, width, 1)
@@ -255,7 +219,7 @@ func TestEscalationAgentReplyReloadAndXSS(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#db-launcher"), chromedp.NodeVisible),
 		greeted,
 		say(xss),
-		waitJS(settled),
+		browsertest.WaitJS(settled),
 		say("我要转人工"),
 		waitText("#db-queue", "排在第1位"),
 	)
@@ -348,7 +312,7 @@ func TestTwoAgentsCannotAcceptTheSameSession(t *testing.T) {
 	}
 	wg.Wait()
 	outcome := func(a context.Context) string {
-		run(t, a, waitJS(`!document.getElementById("session").hidden || !document.getElementById("alert").hidden`))
+		run(t, a, browsertest.WaitJS(`!document.getElementById("session").hidden || !document.getElementById("alert").hidden`))
 		if eval[bool](t, a, `!document.getElementById("session").hidden`) {
 			return "won"
 		}

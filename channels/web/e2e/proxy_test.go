@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"dianbao/channels/web/browsertest"
 )
 
 // flakyProxy sits between the browser and the server so a test can cut the network: it
@@ -114,12 +116,12 @@ func TestNetworkDropResumesAndLosesNothing(t *testing.T) {
 	run(t, page,
 		waitText("#db-conn", "网络已断开"),
 		say(reply), // typed while offline: kept, shown as pending
-		waitJS(`document.querySelectorAll("#db-log .db-pending").length === 1`),
+		browsertest.WaitJS(`document.querySelectorAll("#db-log .db-pending").length === 1`),
 	)
 	proxy.restore()
 	run(t, page,
 		waitText("#db-conn", "在线"),
-		waitJS(settled),
+		browsertest.WaitJS(settled),
 	)
 	require.Equal(t, session, eval[string](t, page, `window.dianbao.session()`), "the same session resumed")
 	// History shown again, nothing lost or doubled: one greeting, both customer lines once,

@@ -23,6 +23,7 @@ import (
 	"dianbao/channels/voice/asr/funasrtest"
 	"dianbao/channels/voice/mount"
 	"dianbao/channels/voice/tts"
+	"dianbao/channels/web/browsertest"
 	"dianbao/deploy"
 	"dianbao/nlu"
 )
@@ -101,26 +102,7 @@ func voiceBrowser(t *testing.T, wav string, loop bool) context.Context {
 	if !loop {
 		capture += "%noloop"
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath("/usr/bin/chromium"),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", capture),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(430, 860),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	require.NoError(t, chromedp.Do(bctx))
-	t.Cleanup(func() { cancelB(); cancelA() })
-	return bctx
+	return browsertest.New(t, append(browsertest.MediaFlags(capture), chromedp.WindowSize(430, 860))...)
 }
 
 // stats reads the bot audio the widget received (inbound-rtp getStats).
@@ -138,22 +120,22 @@ func dialWidget(t *testing.T, page context.Context, url string) string {
 	t.Helper()
 	run(t, page, chromedp.Navigate(url),
 		chromedp.Click(chromedp.CSS("#dial"), chromedp.NodeVisible),
-		waitJS(`!!window.dianbaoVoice.state() && window.dianbaoVoice.state().connected`),
-		waitJS(`!!window.dianbaoVoice.state() && window.dianbaoVoice.state().expect === "menu"`))
+		browsertest.WaitJS(`!!window.dianbaoVoice.state() && window.dianbaoVoice.state().connected`),
+		browsertest.WaitJS(`!!window.dianbaoVoice.state() && window.dianbaoVoice.state().expect === "menu"`))
 	return eval[string](t, page, `window.dianbaoVoice.state().session`)
 }
 
 func pressKeys(keys string) chromedp.Action[chromedp.Void] {
 	var steps []chromedp.Action[chromedp.Void]
 	for _, k := range keys {
-		steps = append(steps, waitJS(fmt.Sprintf(`(document.querySelector('#keypad [data-key=%q]').click(), true)`, string(k))),
+		steps = append(steps, browsertest.WaitJS(fmt.Sprintf(`(document.querySelector('#keypad [data-key=%q]').click(), true)`, string(k))),
 			chromedp.Sleep(300*time.Millisecond))
 	}
 	return chromedp.Steps(steps...)
 }
 
 func waitExpect(slot string) chromedp.Action[chromedp.Void] {
-	return waitJS(fmt.Sprintf(`!!window.dianbaoVoice.state() && window.dianbaoVoice.state().expect === %q`, slot))
+	return browsertest.WaitJS(fmt.Sprintf(`!!window.dianbaoVoice.state() && window.dianbaoVoice.state().expect === %q`, slot))
 }
 
 func metric(t *testing.T, reg prometheus.Gatherer, name string) float64 {
@@ -180,10 +162,10 @@ func TestVoiceKeypadTriageToRepairTicket(t *testing.T) {
 	va := startVoiceApp(t, "")
 	page := newPage(t, voiceBrowser(t, wav, false))
 	id := dialWidget(t, page, va.url+"/voice")
-	run(t, page, waitJS(`['当前使用浏览器语音识别','拨号键盘'].some(s => document.querySelector('#asr-mode').textContent.includes(s))`))
+	run(t, page, browsertest.WaitJS(`['当前使用浏览器语音识别','拨号键盘'].some(s => document.querySelector('#asr-mode').textContent.includes(s))`))
 	require.Eventually(t, func() bool { s := widgetStats(t, page); return s.Packets > 20 && s.Energy > 0 },
 		30*time.Second, 200*time.Millisecond, "the bot's greeting reaches the browser with audio energy")
-	run(t, page, waitJS(`(document.querySelector('#keypad').hidden && document.querySelector('#keypad-toggle').click(), true)`))
+	run(t, page, browsertest.WaitJS(`(document.querySelector('#keypad').hidden && document.querySelector('#keypad-toggle').click(), true)`))
 	require.True(t, eval[bool](t, page, `window.dianbaoVoice.state().dtmf`), "keys go as RFC 4733 events (RTCDTMFSender), not the data channel")
 
 	steps := []struct{ keys, next string }{
@@ -236,8 +218,8 @@ func TestVoiceSpeechThroughFunASRAndBargeIn(t *testing.T) {
 
 	// Record when bot packets arrive, to see them stall at the barge-in.
 	id := dialWidget(t, page, va.url+"/voice")
-	run(t, page, waitJS(`document.querySelector('#asr-mode').textContent.includes('语音识别已开启')`),
-		waitJS(`(window.__series = [], window.__timer = setInterval(() => window.dianbaoVoice.stats().then(s => window.__series.push([performance.now(), s.packets])), 50), true)`))
+	run(t, page, browsertest.WaitJS(`document.querySelector('#asr-mode').textContent.includes('语音识别已开启')`),
+		browsertest.WaitJS(`(window.__series = [], window.__timer = setInterval(() => window.dianbaoVoice.stats().then(s => window.__series.push([performance.now(), s.packets])), 50), true)`))
 	run(t, page, waitText("#captions", "我家停电了"), waitExpect("scope"))
 
 	require.GreaterOrEqual(t, metric(t, va.app.Registry, "dianbao_voice_barge_ins_total"), 1.0, "the caller's speech stopped the greeting")
@@ -287,13 +269,13 @@ func TestVoiceAgentTakesCall(t *testing.T) {
 
 	agentPage := newPage(t, browser)
 	run(t, agentPage, chromedp.Navigate(va.url+"/agent"), agentLogin("demo", "dianbao-demo"),
-		waitJS(fmt.Sprintf(`!!document.querySelector('#queue li[data-session=%q] .voice-tag')`, id)))
+		browsertest.WaitJS(fmt.Sprintf(`!!document.querySelector('#queue li[data-session=%q] .voice-tag')`, id)))
 	// Logged in is not enough: only the agent holding the session may join its audio.
 	require.Equal(t, 403, eval[int](t, agentPage, fmt.Sprintf(`fetch('/ws/agent/voice?session=%s').then(r => r.status)`, id)))
 	run(t, agentPage,
 		waitText(fmt.Sprintf(`#queue li[data-session=%q] .accept`, id), "接听"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#queue li[data-session=%q] .accept`, id)), chromedp.NodeVisible),
-		waitJS(`!!window.dianbaoAgentVoice.state() && window.dianbaoAgentVoice.state().connected`),
+		browsertest.WaitJS(`!!window.dianbaoAgentVoice.state() && window.dianbaoAgentVoice.state().connected`),
 		waitText("#voice-state", "语音通话中"))
 	call := va.voice.Server.ActiveCalls()
 	require.Len(t, call, 1)
@@ -307,12 +289,12 @@ func TestVoiceAgentTakesCall(t *testing.T) {
 		return c.Packets > c0.Packets+50 && c.Energy > c0.Energy && a.Packets > a0.Packets+50 && a.Energy > 0
 	}, 30*time.Second, 200*time.Millisecond, "agent's voice reaches the caller and the caller's reaches the agent")
 	require.Equal(t, frames0, metric(t, va.app.Registry, "dianbao_voice_frames_sent_total"), "the bot is silent while bridged")
-	run(t, agentPage, waitJS(`(document.activeElement.blur(), document.getElementById('session').scrollIntoView(), true)`))
+	run(t, agentPage, browsertest.WaitJS(`(document.activeElement.blur(), document.getElementById('session').scrollIntoView(), true)`))
 	screenshot(t, agentPage, "voice-agent.png")
 
 	// Returned to the bot: the agent's leg closes and the bot speaks again.
 	run(t, agentPage, chromedp.Click(chromedp.CSS("#return"), chromedp.NodeVisible),
-		waitJS(`window.dianbaoAgentVoice.state() === null`))
+		browsertest.WaitJS(`window.dianbaoAgentVoice.state() === null`))
 	run(t, caller, waitText("#captions", "智能客服小保继续为您服务"))
 	require.Eventually(t, func() bool { return !call[0].Bridged() }, 10*time.Second, 50*time.Millisecond)
 	require.Eventually(t, func() bool {
