@@ -35,6 +35,14 @@ const (
 // second agent, on a free port.
 func startApp(t *testing.T) string {
 	t.Helper()
+	url, _ := startAppWith(t, nil)
+	return url
+}
+
+// startAppWith is startApp with a hook that mounts more channels (as `dianbao serve` mounts
+// voice) after the app listens and before it runs; it returns the URL and the app.
+func startAppWith(t *testing.T, mountFn func(*server.App)) (string, *server.App) {
+	t.Helper()
 	parserOnce.Do(func() { parser, parserErr = nlu.New(nlu.Config{}) })
 	require.NoError(t, parserErr)
 	cfg, err := server.LoadConfig("")
@@ -47,13 +55,16 @@ func startApp(t *testing.T) string {
 	require.NoError(t, err)
 	addr, err := app.Listen()
 	require.NoError(t, err)
+	if mountFn != nil {
+		mountFn(app)
+	}
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 	})
-	return "http://" + addr.String()
+	return "http://" + addr.String(), app
 }
 
 // newBrowser starts a headless Chromium with a fresh profile.

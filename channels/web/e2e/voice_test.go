@@ -18,14 +18,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"dianbao/bot"
-	"dianbao/bot/auth"
 	"dianbao/bot/server"
 	"dianbao/channels/voice/asr/funasrtest"
 	"dianbao/channels/voice/mount"
 	"dianbao/channels/voice/tts"
 	"dianbao/channels/web/browsertest"
-	"dianbao/deploy"
-	"dianbao/nlu"
 )
 
 // voiceApp is the real serve application (NewApp, real engine and NLU, memory store) with
@@ -38,25 +35,11 @@ type voiceApp struct {
 
 func startVoiceApp(t *testing.T, asrURL string) *voiceApp {
 	t.Helper()
-	parserOnce.Do(func() { parser, parserErr = nlu.New(nlu.Config{}) })
-	require.NoError(t, parserErr)
-	cfg, err := server.LoadConfig("")
-	require.NoError(t, err)
-	h, err := auth.HashPassword(agentPW2)
-	require.NoError(t, err)
-	cfg.Agents = append(cfg.Agents, auth.Agent{ID: agentID2, Name: "王工", PasswordHash: h})
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := server.NewApp(ctx, server.AppConfig{Addr: "127.0.0.1:0", StoreURL: "memory", Data: deploy.SampleData(), File: cfg, Parser: parser})
-	require.NoError(t, err)
-	addr, err := app.Listen()
-	require.NoError(t, err)
-	v, err := mount.Mount(app, mount.Options{ASRURL: asrURL, IncludeLoopback: true, SilenceTimeout: time.Minute}, nil)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
+	var v *mount.Voice
+	url, app := startAppWith(t, func(app *server.App) {
+		var err error
+		v, err = mount.Mount(app, mount.Options{ASRURL: asrURL, IncludeLoopback: true, SilenceTimeout: time.Minute}, nil)
+		require.NoError(t, err)
 	})
 	// Dial once the fixed prompts are cached, as a caller after start-up would.
 	select {
@@ -64,7 +47,7 @@ func startVoiceApp(t *testing.T, asrURL string) *voiceApp {
 	case <-time.After(90 * time.Second):
 		t.Fatal("prompts not prewarmed")
 	}
-	return &voiceApp{url: "http://" + addr.String(), app: app, voice: v}
+	return &voiceApp{url: url, app: app, voice: v}
 }
 
 // callerWAV makes the caller's microphone: 2 s of silence, "我家停电了" spoken by
