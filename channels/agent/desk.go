@@ -302,9 +302,13 @@ func (d *Desk) Accept(ctx context.Context, agentID, session string) (SessionView
 	e, err := d.queue.Claim(session, agentID)
 	if errors.Is(err, queue.ErrNotQueued) {
 		// The engine may have queued the session a moment before the desk saw its event.
-		if s, serr := d.engine.Session(ctx, session); serr == nil && s.Mode == bot.ModeQueued && s.Handoff != nil {
+		switch s, serr := d.engine.Session(ctx, session); {
+		case serr == nil && s.Mode == bot.ModeQueued && s.Handoff != nil:
 			d.enqueue(ctx, session, bot.Event{Priority: s.Handoff.Priority, Reason: s.Handoff.Reason})
 			e, err = d.queue.Claim(session, agentID)
+		case serr == nil && s.Mode == bot.ModeAgent:
+			// Another agent's accept finished first and already left the queue: say so.
+			err = queue.ErrTaken
 		}
 	}
 	if err != nil {
